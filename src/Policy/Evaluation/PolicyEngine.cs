@@ -1,0 +1,366 @@
+using System.Net;
+using PolicyTrail.Core;
+using PolicyTrail.Core.Cluster;
+using PolicyTrail.Core.Decisions;
+using PolicyTrail.Policy.Compilation;
+using PolicyTrail.Policy.Endpoints;
+using PolicyTrail.Policy.Explanation;
+
+namespace PolicyTrail.Policy.Evaluation;
+
+/// <summary>
+/// An exact evaluator of networking.k8s.io/v1 NetworkPolicy over one cluster snapshot. Compiled once;
+/// immutable and safe to share between threads.
+/// </summary>
+public sealed class PolicyEngine
+{
+    private static readonly DirectionDecision NotIsolated = new() { Verdict = Verdict.Allow, Isolated = false };
+
+    private readonly CompiledCluster _cluster;
+    private readonly EndpointResolver _resolver;
+
+    private PolicyEngine(CompiledCluster cluster, PolicyEngineOptions options)
+    {
+        _cluster = cluster;
+        Options = options;
+        _resolver = new EndpointResolver(cluster);
+    }
+
+    /// <summary>The semantic switches in force.</summary>
+    public PolicyEngineOptions Options { get; }
+
+    /// <summary>The snapshot the engine was compiled from.</summary>
+    public ClusterSnapshot Snapshot => _cluster.Snapshot;
+
+    /// <summary>Compiles a snapshot: selectors become pod sets, each pod gets its isolating policies.</summary>
+    public static PolicyEngine Create(ClusterSnapshot snapshot, PolicyEngineOptions? options = null) =>
+        new(ClusterCompiler.Compile(snapshot), options ?? PolicyEngineOptions.Upstream);
+
+    /// <summary>
+    /// Decides a connection from <paramref name="from"/> to <paramref name="to"/> (each "namespace/pod",
+    /// "service:namespace/name" or an IP address) on a port given by number or name.
+    /// A connection that cannot be evaluated gets <see cref="Verdict.Unknown"/> and an error.
+    /// </summary>
+    public Decision Explain(string from, string to, PortRef port, Protocol protocol = Protocol.Tcp)
+    {
+        var source = _resolver.Resolve(from);
+        var destination = _resolver.Resolve(to);
+        if (source.Target is null || destination.Target is null)
+        {
+            var error = source.Error ?? destination.Error!;
+            return Failed(
+                source.Target?.Endpoint ?? Unresolved(from),
+                destination.Target?.Endpoint ?? Unresolved(to),
+                port.Number ?? 0,
+                protocol,
+                error);
+        }
+        return Evaluate(source.Target, destination.Target, port, protocol);
+    }
+
+    /// <summary>Decides a connection between two addresses, as a flow log reports it.</summary>
+    public Decision Explain(IPAddress from, IPAddress to, int port, Protocol protocol) =>
+        Evaluate(_resolver.ResolveAddress(from), _resolver.ResolveAddress(to), PortRef.FromNumber(port), protocol);
+
+    private Decision Evaluate(Target source, Target destination, PortRef port, Protocol protocol)
+    {
+        if (protocol == Protocol.Unknown)
+        {
+            return Failed(source.Endpoint, destination.Endpoint, port.Number ?? 0, protocol, "unknown protocol");
+        }
+        if (destination.Kind == EndpointKind.Service)
+        {
+            return EvaluateService(source, destination, port, protocol);
+        }
+        int number;
+        if (port.IsNamed)
+        {
+            var named = destination.Pod?.Info.Ports.FirstOrDefault(p => p.Name == port.Name && p.Protocol == protocol);
+            if (named is null)
+            {
+                var where = destination.Pod is null ? $"{destination.Endpoint.Display} is not a pod" : $"{destination.Endpoint.Display} has no {protocol.ToName()} container port named '{port.Name}'";
+                return Failed(source.Endpoint, destination.Endpoint, 0, protocol, $"cannot resolve port '{port.Name}': {where}");
+            }
+            number = named.Port;
+        }
+        else
+        {
+            number = port.Number!.Value;
+            if (protocol.HasPorts() && (number < 1 || number > 65535))
+            {
+                return Failed(source.Endpoint, destination.Endpoint, number, protocol, $"port {number} is outside 1..65535");
+            }
+        }
+        return EvaluatePair(source, destination, number, protocol);
+    }
+
+    private Decision EvaluatePair(Target source, Target destination, int port, Protocol protocol)
+    {
+        var sourceAddress = AddressFor(source, destination.Address);
+        var destinationAddress = AddressFor(destination, sourceAddress);
+        var egress = source.Kind == EndpointKind.Pod
+            ? EvaluateSide(source.Pod!, ingress: false, destination, destinationAddress, port, protocol, destination.Pod)
+            : DirectionDecision.NotApplicable;
+        var ingress = destination.Kind == EndpointKind.Pod
+            ? EvaluateSide(destination.Pod!, ingress: true, source, sourceAddress, port, protocol, destination.Pod)
+            : DirectionDecision.NotApplicable;
+
+        var unknownReason = UnknownReason(source) ?? UnknownReason(destination);
+        var verdict = unknownReason is not null ? Verdict.Unknown
+            : egress.Verdict == Verdict.Allow && ingress.Verdict == Verdict.Allow ? Verdict.Allow
+            : Verdict.Deny;
+        var decision = new Decision
+        {
+            Verdict = verdict,
+            Source = source.Endpoint,
+            Destination = destination.Endpoint,
+            Port = port,
+            Protocol = protocol,
+            Ingress = ingress,
+            Egress = egress,
+            Explanation = "",
+        };
+        return decision with { Explanation = ExplanationWriter.Write(decision, unknownReason) };
+    }
+
+    private static string? UnknownReason(Target target) => target.Kind switch
+    {
+        EndpointKind.Pod when target.Pod!.Info.IsTerminated => target.Endpoint.Reason,
+        EndpointKind.Pod or EndpointKind.External => null,
+        EndpointKind.Service => $"{target.Endpoint.Display} is a service address and cannot be a source",
+        _ => target.Endpoint.Reason ?? $"{target.Endpoint.Display} is not known",
+    };
+
+    private DirectionDecision EvaluateSide(
+        CompiledPod selected, bool ingress, Target peer, IPAddress? peerAddress, int port, Protocol protocol, CompiledPod? destinationPod)
+    {
+        var policies = ingress ? selected.IngressPolicies : selected.EgressPolicies;
+        if (policies.Count == 0)
+        {
+            return NotIsolated;
+        }
+        List<RuleMatch>? allowed = null;
+        foreach (var policy in policies)
+        {
+            var rules = ingress ? policy.Ingress : policy.Egress;
+            for (var r = 0; r < rules.Length; r++)
+            {
+                var rule = rules[r];
+                if (rule.Ports is not null && !AnyPort(rule.Ports, port, protocol, destinationPod))
+                {
+                    continue;
+                }
+                if (rule.Peers is not null && !AnyPeer(rule.Peers, peer, peerAddress))
+                {
+                    continue;
+                }
+                allowed ??= [];
+                foreach (var peerIndex in MatchingPeers(rule.Peers, peer, peerAddress))
+                {
+                    foreach (var portIndex in MatchingPorts(rule.Ports, port, protocol, destinationPod))
+                    {
+                        allowed.Add(new RuleMatch(policy.Ref, r, peerIndex, portIndex));
+                    }
+                }
+            }
+        }
+        return new DirectionDecision
+        {
+            Verdict = allowed is null ? Verdict.Deny : Verdict.Allow,
+            Isolated = true,
+            SelectedBy = ingress ? selected.IngressRefs : selected.EgressRefs,
+            AllowedBy = (IReadOnlyList<RuleMatch>?)allowed ?? Array.Empty<RuleMatch>(),
+        };
+    }
+
+    private bool AnyPeer(CompiledPeer[] peers, Target peer, IPAddress? address)
+    {
+        foreach (var p in peers)
+        {
+            if (PeerMatches(p, peer, address))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool AnyPort(CompiledPort[] ports, int port, Protocol protocol, CompiledPod? destinationPod)
+    {
+        foreach (var p in ports)
+        {
+            if (PortMatches(p, port, protocol, destinationPod))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private IEnumerable<int?> MatchingPeers(CompiledPeer[]? peers, Target peer, IPAddress? address)
+    {
+        if (peers is null)
+        {
+            yield return null;
+            yield break;
+        }
+        for (var i = 0; i < peers.Length; i++)
+        {
+            if (PeerMatches(peers[i], peer, address))
+            {
+                yield return i;
+            }
+        }
+    }
+
+    private static IEnumerable<int?> MatchingPorts(CompiledPort[]? ports, int port, Protocol protocol, CompiledPod? destinationPod)
+    {
+        if (ports is null)
+        {
+            yield return null;
+            yield break;
+        }
+        for (var i = 0; i < ports.Length; i++)
+        {
+            if (PortMatches(ports[i], port, protocol, destinationPod))
+            {
+                yield return i;
+            }
+        }
+    }
+
+    private bool PeerMatches(CompiledPeer peer, Target target, IPAddress? address)
+    {
+        if (peer.Pods is not null)
+        {
+            return target.Kind == EndpointKind.Pod && peer.Pods.Contains(target.Pod!.Index);
+        }
+        if (peer.IpBlock is null || address is null)
+        {
+            return false;
+        }
+        if (target.Kind == EndpointKind.Pod && !Options.IpBlockSelectsPods)
+        {
+            return false;
+        }
+        return peer.IpBlock.Contains(address);
+    }
+
+    private static bool PortMatches(CompiledPort rule, int port, Protocol protocol, CompiledPod? destinationPod)
+    {
+        if (rule.Protocol != protocol)
+        {
+            return false;
+        }
+        if (rule.Name is not null)
+        {
+            if (destinationPod is null)
+            {
+                return false;
+            }
+            foreach (var declared in destinationPod.Info.Ports)
+            {
+                if (declared.Port == port && declared.Protocol == protocol && declared.Name == rule.Name)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return rule.AllPorts || (port >= rule.Low && port <= rule.High);
+    }
+
+    /// <summary>The address a pod uses towards a peer: the one given, else its first of the peer's family.</summary>
+    private static IPAddress? AddressFor(Target target, IPAddress? other)
+    {
+        if (target.Pod is null || target.Address is null || other is null || target.Address.AddressFamily == other.AddressFamily)
+        {
+            return target.Address;
+        }
+        foreach (var ip in target.Pod.Info.IPs)
+        {
+            if (ip.AddressFamily == other.AddressFamily)
+            {
+                return ip;
+            }
+        }
+        return target.Address;
+    }
+
+    private Decision EvaluateService(Target source, Target service, PortRef port, Protocol protocol)
+    {
+        var info = service.Service!;
+        var servicePort = info.Ports.FirstOrDefault(p => p.Protocol == protocol && (port.IsNamed ? p.Name == port.Name : p.Port == port.Number));
+        if (servicePort is null)
+        {
+            return Failed(source.Endpoint, service.Endpoint, port.Number ?? 0, protocol, $"service {info.Key} has no {protocol.ToName()} port {port}");
+        }
+        var backends = ServiceBackends.Resolve(_cluster, _resolver, info, servicePort);
+        if (backends.Count == 0)
+        {
+            var none = new Decision
+            {
+                Verdict = Verdict.Unknown,
+                Source = source.Endpoint,
+                Destination = service.Endpoint,
+                Port = servicePort.Port,
+                Protocol = protocol,
+                Ingress = DirectionDecision.Unevaluated,
+                Egress = DirectionDecision.Unevaluated,
+                Explanation = $"unknown: service {info.Key} has no ready backend for {protocol.ToName()} {servicePort.Port} in the snapshot",
+            };
+            return none;
+        }
+        var decisions = backends.Select(b => EvaluatePair(source, b.Target, b.Port, protocol)).ToList();
+        var verdict = decisions.All(d => d.Verdict == decisions[0].Verdict) ? decisions[0].Verdict : Verdict.Unknown;
+        var combined = new Decision
+        {
+            Verdict = verdict,
+            Source = source.Endpoint,
+            Destination = service.Endpoint,
+            Port = servicePort.Port,
+            Protocol = protocol,
+            Ingress = Merge(decisions.Select(d => d.Ingress)),
+            Egress = Merge(decisions.Select(d => d.Egress)),
+            Explanation = "",
+            Backends = decisions,
+        };
+        return combined with { Explanation = ExplanationWriter.WriteService(combined, info) };
+    }
+
+    private static DirectionDecision Merge(IEnumerable<DirectionDecision> sides)
+    {
+        var list = sides.ToList();
+        if (list.Count == 1)
+        {
+            return list[0];
+        }
+        var verdict = list.All(s => s.Verdict == list[0].Verdict) ? list[0].Verdict : Verdict.Unknown;
+        return new DirectionDecision
+        {
+            Verdict = verdict,
+            Applies = list.Any(s => s.Applies),
+            Isolated = list.Any(s => s.Isolated),
+            SelectedBy = list.SelectMany(s => s.SelectedBy).Distinct().ToList(),
+            AllowedBy = list.SelectMany(s => s.AllowedBy).Distinct().ToList(),
+        };
+    }
+
+    private static Endpoint Unresolved(string reference) =>
+        IPAddress.TryParse(reference, out var ip)
+            ? new Endpoint { Kind = EndpointKind.Unknown, IP = ip }
+            : new Endpoint { Kind = EndpointKind.Unknown, Name = reference, Reason = "not found" };
+
+    private static Decision Failed(Endpoint source, Endpoint destination, int port, Protocol protocol, string error) => new()
+    {
+        Verdict = Verdict.Unknown,
+        Source = source,
+        Destination = destination,
+        Port = port,
+        Protocol = protocol,
+        Ingress = DirectionDecision.Unevaluated,
+        Egress = DirectionDecision.Unevaluated,
+        Explanation = $"unknown: {error}",
+        Error = error,
+    };
+}
