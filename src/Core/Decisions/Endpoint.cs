@@ -43,6 +43,6 @@ public sealed record Endpoint
         EndpointKind.Pod or EndpointKind.HostNetworkPod => $"{Namespace}/{Name}",
         EndpointKind.Service => $"service {Namespace}/{Name}",
         EndpointKind.Node => $"node {Node} ({IP})",
-        _ => IP?.ToString() ?? "?",
+        _ => IP?.ToString() ?? Name ?? "?",
     };
 }

@@ -189,13 +189,21 @@ public static class KubectlOutputReader
     private static void ReadYaml(string file, string text, SnapshotBuilder builder)
     {
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(text));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
             builder.Problems.Add($"{file}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {TrimYamlMessage(e)}");
+            return;
+        }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet reports some structural errors this way; the last event read says where it stopped.
+            var at = parser.Current?.End;
+            builder.Problems.Add($"{file}:{at?.Line ?? 1}:{at?.Column ?? 1}: invalid YAML: the structure breaks here (an unclosed [ or {{, or wrong indentation)");
             return;
         }
         foreach (var document in stream.Documents)
