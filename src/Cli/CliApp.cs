@@ -8,8 +8,12 @@ namespace PolicyTrail.Cli;
 /// <summary>The <c>policytrail</c> command: verbs, help with examples, and the exit-code contract.</summary>
 internal static class CliApp
 {
+    /// <summary>Spectre.Console.Cli cannot take "-" as an option value; it stands for standard input, so it is swapped for this.</summary>
+    public const string StdinArgument = "<stdin>";
+
     public static async Task<int> RunAsync(string[] args, Terminal terminal)
     {
+        args = args.Select(a => a == "-" ? StdinArgument : a).ToArray();
         var app = new CommandApp(new TypeRegistrar(terminal));
         app.Configure(config =>
         {

@@ -199,7 +199,7 @@ public static class KubectlOutputReader
             builder.Problems.Add($"{file}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {TrimYamlMessage(e)}");
             return;
         }
-        catch (InvalidOperationException e)
+        catch (InvalidOperationException)
         {
             // YamlDotNet reports some structural errors this way; the last event read says where it stopped.
             var at = parser.Current?.End;

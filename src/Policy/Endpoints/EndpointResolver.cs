@@ -69,7 +69,9 @@ internal sealed class EndpointResolver
         return new(null, $"no {what} {text} in the cluster snapshot");
     }
 
-    public Target ResolveAddress(IPAddress address)
+    public Target ResolveAddress(IPAddress address) => ResolveAddressCore(address) with { AddressGiven = true };
+
+    private Target ResolveAddressCore(IPAddress address)
     {
         if (_cluster.PodsByAddress.TryGetValue(address, out var holders))
         {

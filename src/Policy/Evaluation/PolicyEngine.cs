@@ -96,8 +96,20 @@ public sealed class PolicyEngine
 
     private Decision EvaluatePair(Target source, Target destination, int port, Protocol protocol)
     {
-        var sourceAddress = AddressFor(source, destination.Address);
-        var destinationAddress = AddressFor(destination, sourceAddress);
+        // An address a flow or probe gave wins; a pod named by name uses its address of the other side's family.
+        IPAddress? sourceAddress, destinationAddress;
+        if (source.AddressGiven || !destination.AddressGiven)
+        {
+            sourceAddress = source.Address;
+            destinationAddress = AddressFor(destination, sourceAddress);
+        }
+        else
+        {
+            destinationAddress = destination.Address;
+            sourceAddress = AddressFor(source, destinationAddress);
+        }
+        source = WithAddress(source, sourceAddress);
+        destination = WithAddress(destination, destinationAddress);
         var egress = source.Kind == EndpointKind.Pod
             ? EvaluateSide(source.Pod!, ingress: false, destination, destinationAddress, port, protocol, destination.Pod)
             : DirectionDecision.NotApplicable;
@@ -270,10 +282,13 @@ public sealed class PolicyEngine
         return rule.AllPorts || (port >= rule.Low && port <= rule.High);
     }
 
+    private static Target WithAddress(Target target, IPAddress? address) =>
+        Equals(target.Address, address) ? target : target with { Endpoint = target.Endpoint with { IP = address } };
+
     /// <summary>The address a pod uses towards a peer: the one given, else its first of the peer's family.</summary>
     private static IPAddress? AddressFor(Target target, IPAddress? other)
     {
-        if (target.Pod is null || target.Address is null || other is null || target.Address.AddressFamily == other.AddressFamily)
+        if (target.AddressGiven || target.Pod is null || target.Address is null || other is null || target.Address.AddressFamily == other.AddressFamily)
         {
             return target.Address;
         }

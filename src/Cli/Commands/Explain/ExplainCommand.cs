@@ -58,11 +58,12 @@ internal sealed class ExplainCommand(Terminal terminal) : Command<ExplainSetting
 
     private int ExplainBatch(PolicyEngine engine, ExplainSettings settings, CancellationToken cancellationToken)
     {
-        var name = settings.Probes!;
+        var stdin = settings.Probes is "-" or CliApp.StdinArgument;
+        var name = stdin ? "-" : settings.Probes!;
         Stream input;
         try
         {
-            input = name == "-" ? terminal.OpenInput() : File.OpenRead(name);
+            input = stdin ? terminal.OpenInput() : File.OpenRead(name);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
