@@ -37,10 +37,13 @@ public sealed record Endpoint
     /// <summary>Why the endpoint is unknown or ambiguous, in words.</summary>
     public string? Reason { get; init; }
 
+    /// <summary>"namespace/name" precomputed once per pod of a snapshot, so decisions do not rebuild it (null when not set).</summary>
+    public string? Key { get; init; }
+
     /// <summary>How a person names it: "ns/pod", the address, or "node n1 (10.0.0.1)".</summary>
     public string Display => Kind switch
     {
-        EndpointKind.Pod or EndpointKind.HostNetworkPod => $"{Namespace}/{Name}",
+        EndpointKind.Pod or EndpointKind.HostNetworkPod => Key ?? $"{Namespace}/{Name}",
         EndpointKind.Service => $"service {Namespace}/{Name}",
         EndpointKind.Node => $"node {Node} ({IP})",
         _ => IP?.ToString() ?? Name ?? "?",

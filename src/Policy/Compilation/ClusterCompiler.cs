@@ -1,6 +1,7 @@
 using System.Net;
 using PolicyTrail.Core;
 using PolicyTrail.Core.Cluster;
+using PolicyTrail.Core.Decisions;
 
 namespace PolicyTrail.Policy.Compilation;
 
@@ -143,6 +144,8 @@ internal static class ClusterCompiler
         {
             pod.IngressRefs = pod.IngressPolicies.Select(p => p.Ref).ToArray();
             pod.EgressRefs = pod.EgressPolicies.Select(p => p.Ref).ToArray();
+            pod.IngressDenied = new DirectionDecision { Verdict = Verdict.Deny, Isolated = true, SelectedBy = pod.IngressRefs };
+            pod.EgressDenied = new DirectionDecision { Verdict = Verdict.Deny, Isolated = true, SelectedBy = pod.EgressRefs };
         }
 
         return new CompiledCluster

@@ -15,6 +15,11 @@ internal sealed class CompiledPod(int index, PodInfo info, int namespaceIndex)
     public List<CompiledPolicy> EgressPolicies { get; } = [];
     public PolicyRef[] IngressRefs { get; set; } = [];
     public PolicyRef[] EgressRefs { get; set; } = [];
+    /// <summary>The (shared, immutable) answer when the pod is isolated and no rule admits: only the isolating policies.</summary>
+    public DirectionDecision IngressDenied { get; set; } = DirectionDecision.Unevaluated;
+    public DirectionDecision EgressDenied { get; set; } = DirectionDecision.Unevaluated;
+    /// <summary>The pod as an evaluation target (addressed by name), set once by the resolver.</summary>
+    public Endpoints.Target Target { get; set; } = null!;
 }
 
 /// <summary>A peer reduced to a pod set (pod and namespace selectors) and/or an ipBlock.</summary>

@@ -11,19 +11,23 @@ namespace PolicyTrail.Policy.Endpoints;
 internal sealed class EndpointResolver
 {
     private readonly CompiledCluster _cluster;
-    private readonly Dictionary<CompiledPod, Target> _podTargets = [];
 
     public EndpointResolver(CompiledCluster cluster)
     {
         _cluster = cluster;
         foreach (var pod in cluster.Pods)
         {
-            _podTargets[pod] = TargetOf(pod, null);
+            pod.Target = TargetOf(pod, null);
         }
     }
 
     public Resolution Resolve(string reference)
     {
+        // The common case first: "namespace/pod" exactly as the pod's key, with no allocation.
+        if (_cluster.PodsByKey.TryGetValue(reference, out var direct))
+        {
+            return new(direct.Target, null);
+        }
         var text = reference.Trim();
         if (text.Length == 0)
         {
@@ -52,7 +56,7 @@ internal sealed class EndpointResolver
         }
         if (!wantService && _cluster.PodsByKey.TryGetValue(text, out var pod))
         {
-            return new(_podTargets[pod], null);
+            return new(pod.Target, null);
         }
         if (!wantPod && _cluster.ServicesByKey.TryGetValue(text, out var service))
         {
@@ -78,7 +82,7 @@ internal sealed class EndpointResolver
             if (holders.Count == 1)
             {
                 return holders[0].Info.IPs.Count > 0 && holders[0].Info.IPs[0].Equals(address)
-                    ? _podTargets[holders[0]]
+                    ? holders[0].Target
                     : TargetOf(holders[0], address);
             }
             var names = string.Join(" and ", holders.Select(h => h.Info.Key));
@@ -118,7 +122,7 @@ internal sealed class EndpointResolver
         return new Target(new Endpoint { Kind = EndpointKind.External, IP = address });
     }
 
-    public Target PodTarget(CompiledPod pod) => _podTargets[pod];
+    public Target PodTarget(CompiledPod pod) => pod.Target;
 
     private static Target TargetOf(CompiledPod pod, IPAddress? address)
     {
@@ -128,6 +132,7 @@ internal sealed class EndpointResolver
             Kind = info.HostNetwork ? EndpointKind.HostNetworkPod : EndpointKind.Pod,
             Namespace = info.Namespace,
             Name = info.Name,
+            Key = info.Key,
             IP = address ?? (info.IPs.Count > 0 ? info.IPs[0] : null),
             Node = info.NodeName,
             Reason = info.HostNetwork

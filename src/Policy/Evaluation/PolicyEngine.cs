@@ -121,7 +121,7 @@ public sealed class PolicyEngine
         var verdict = unknownReason is not null ? Verdict.Unknown
             : egress.Verdict == Verdict.Allow && ingress.Verdict == Verdict.Allow ? Verdict.Allow
             : Verdict.Deny;
-        var decision = new Decision
+        return new Decision
         {
             Verdict = verdict,
             Source = source.Endpoint,
@@ -130,9 +130,8 @@ public sealed class PolicyEngine
             Protocol = protocol,
             Ingress = ingress,
             Egress = egress,
-            Explanation = "",
+            Explanation = ExplanationWriter.Write(verdict, source.Endpoint, destination.Endpoint, port, protocol, ingress, egress, unknownReason),
         };
-        return decision with { Explanation = ExplanationWriter.Write(decision, unknownReason) };
     }
 
     private static string? UnknownReason(Target target) => target.Kind switch
@@ -167,21 +166,32 @@ public sealed class PolicyEngine
                     continue;
                 }
                 allowed ??= [];
-                foreach (var peerIndex in MatchingPeers(rule.Peers, peer, peerAddress))
+                if (rule.Peers is null)
                 {
-                    foreach (var portIndex in MatchingPorts(rule.Ports, port, protocol, destinationPod))
+                    AddPortMatches(allowed, policy.Ref, r, null, rule.Ports, port, protocol, destinationPod);
+                }
+                else
+                {
+                    for (var i = 0; i < rule.Peers.Length; i++)
                     {
-                        allowed.Add(new RuleMatch(policy.Ref, r, peerIndex, portIndex));
+                        if (PeerMatches(rule.Peers[i], peer, peerAddress))
+                        {
+                            AddPortMatches(allowed, policy.Ref, r, i, rule.Ports, port, protocol, destinationPod);
+                        }
                     }
                 }
             }
         }
+        if (allowed is null)
+        {
+            return ingress ? selected.IngressDenied : selected.EgressDenied;
+        }
         return new DirectionDecision
         {
-            Verdict = allowed is null ? Verdict.Deny : Verdict.Allow,
+            Verdict = Verdict.Allow,
             Isolated = true,
             SelectedBy = ingress ? selected.IngressRefs : selected.EgressRefs,
-            AllowedBy = (IReadOnlyList<RuleMatch>?)allowed ?? Array.Empty<RuleMatch>(),
+            AllowedBy = allowed,
         };
     }
 
@@ -209,34 +219,19 @@ public sealed class PolicyEngine
         return false;
     }
 
-    private IEnumerable<int?> MatchingPeers(CompiledPeer[]? peers, Target peer, IPAddress? address)
-    {
-        if (peers is null)
-        {
-            yield return null;
-            yield break;
-        }
-        for (var i = 0; i < peers.Length; i++)
-        {
-            if (PeerMatches(peers[i], peer, address))
-            {
-                yield return i;
-            }
-        }
-    }
-
-    private static IEnumerable<int?> MatchingPorts(CompiledPort[]? ports, int port, Protocol protocol, CompiledPod? destinationPod)
+    private static void AddPortMatches(
+        List<RuleMatch> allowed, PolicyRef policy, int rule, int? peer, CompiledPort[]? ports, int port, Protocol protocol, CompiledPod? destinationPod)
     {
         if (ports is null)
         {
-            yield return null;
-            yield break;
+            allowed.Add(new RuleMatch(policy, rule, peer, null));
+            return;
         }
         for (var i = 0; i < ports.Length; i++)
         {
             if (PortMatches(ports[i], port, protocol, destinationPod))
             {
-                yield return i;
+                allowed.Add(new RuleMatch(policy, rule, peer, i));
             }
         }
     }

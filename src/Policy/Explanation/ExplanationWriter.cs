@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using PolicyTrail.Core;
 using PolicyTrail.Core.Cluster;
 using PolicyTrail.Core.Decisions;
@@ -8,42 +9,111 @@ namespace PolicyTrail.Policy.Explanation;
 /// <summary>Writes the one human line of a decision, e.g. "denied: y/b is isolated for ingress by y/deny-all; ...".</summary>
 internal static class ExplanationWriter
 {
-    public static string Write(Decision decision, string? unknownReason)
+    public static string Write(Verdict verdict, Endpoint sourceEndpoint, Endpoint destinationEndpoint, int port, Protocol protocol,
+        DirectionDecision ingressSide, DirectionDecision egressSide, string? unknownReason)
     {
-        var what = Traffic(decision.Protocol, decision.Port);
-        var source = decision.Source.Display;
-        var destination = decision.Destination.Display;
         if (unknownReason is not null)
         {
-            return $"unknown: {unknownReason}";
+            return "unknown: " + unknownReason;
         }
-        if (decision.Verdict == Verdict.Deny)
+        var text = new StringBuilder(160);
+        var source = sourceEndpoint.Display;
+        var destination = destinationEndpoint.Display;
+        if (verdict == Verdict.Deny)
         {
-            var parts = new List<string>(2);
-            if (decision.Egress.Verdict == Verdict.Deny)
+            text.Append("denied: ");
+            if (egressSide.Verdict == Verdict.Deny)
             {
-                parts.Add($"{source} is isolated for egress by {Join(decision.Egress.SelectedBy.Select(p => p.Key))}; no egress rule admits {what} to {destination}");
+                text.Append(source).Append(" is isolated for egress by ");
+                JoinPolicies(text, egressSide.SelectedBy);
+                text.Append("; no egress rule admits ");
+                AppendTraffic(text, protocol, port).Append(" to ").Append(destination);
             }
-            if (decision.Ingress.Verdict == Verdict.Deny)
+            if (ingressSide.Verdict == Verdict.Deny)
             {
-                parts.Add($"{destination} is isolated for ingress by {Join(decision.Ingress.SelectedBy.Select(p => p.Key))}; no ingress rule admits {what} from {source}");
+                if (egressSide.Verdict == Verdict.Deny)
+                {
+                    text.Append("; and ");
+                }
+                text.Append(destination).Append(" is isolated for ingress by ");
+                JoinPolicies(text, ingressSide.SelectedBy);
+                text.Append("; no ingress rule admits ");
+                AppendTraffic(text, protocol, port).Append(" from ").Append(source);
             }
-            return "denied: " + string.Join("; and ", parts);
+            return text.ToString();
         }
-        var egress = decision.Egress switch
-        {
-            { Applies: false } => $"{source} is outside the cluster's pod network (no egress policy applies)",
-            { Isolated: false } => $"{source} is not isolated for egress",
-            var e => $"egress of {source} admitted by {Rules(e.AllowedBy)}",
-        };
-        var ingress = decision.Ingress switch
-        {
-            { Applies: false } => $"{destination} is outside the cluster's pod network (no ingress policy applies)",
-            { Isolated: false } => $"{destination} is not isolated for ingress",
-            var i => $"ingress of {destination} admitted by {Rules(i.AllowedBy)}",
-        };
-        return $"allowed: {what}; {egress}; {ingress}";
+        text.Append("allowed: ");
+        AppendTraffic(text, protocol, port).Append("; ");
+        AppendAllowedSide(text, egressSide, source, "egress");
+        text.Append("; ");
+        AppendAllowedSide(text, ingressSide, destination, "ingress");
+        return text.ToString();
     }
+
+    private static void AppendAllowedSide(StringBuilder text, DirectionDecision side, string endpoint, string direction)
+    {
+        if (!side.Applies)
+        {
+            text.Append(endpoint).Append(" is outside the cluster's pod network (no ").Append(direction).Append(" policy applies)");
+        }
+        else if (!side.Isolated)
+        {
+            text.Append(endpoint).Append(" is not isolated for ").Append(direction);
+        }
+        else
+        {
+            text.Append(direction).Append(" of ").Append(endpoint).Append(" admitted by ");
+            var matches = side.AllowedBy;
+            for (var i = 0; i < matches.Count; i++)
+            {
+                AppendSeparator(text, i, matches.Count);
+                var m = matches[i];
+                text.Append(m.Policy.Namespace).Append('/').Append(m.Policy.Name).Append(" rule ").Append(m.Rule).Append(" (");
+                if (m.Peer is { } peer)
+                {
+                    text.Append("peer ").Append(peer);
+                }
+                else
+                {
+                    text.Append("any peer");
+                }
+                text.Append(", ");
+                if (m.Port is { } portIndex)
+                {
+                    text.Append("port ").Append(portIndex);
+                }
+                else
+                {
+                    text.Append("any port");
+                }
+                text.Append(')');
+            }
+        }
+    }
+
+    private static void JoinPolicies(StringBuilder text, IReadOnlyList<PolicyRef> policies)
+    {
+        if (policies.Count == 0)
+        {
+            text.Append("(none)");
+        }
+        for (var i = 0; i < policies.Count; i++)
+        {
+            AppendSeparator(text, i, policies.Count);
+            text.Append(policies[i].Namespace).Append('/').Append(policies[i].Name);
+        }
+    }
+
+    private static void AppendSeparator(StringBuilder text, int index, int count)
+    {
+        if (index > 0)
+        {
+            text.Append(index == count - 1 ? " and " : ", ");
+        }
+    }
+
+    private static StringBuilder AppendTraffic(StringBuilder text, Protocol protocol, int port) =>
+        protocol.HasPorts() ? text.Append(protocol.ToName()).Append(' ').Append(port) : text.Append(protocol.ToName());
 
     public static string WriteService(Decision combined, ServiceInfo service)
     {

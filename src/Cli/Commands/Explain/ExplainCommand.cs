@@ -70,99 +70,17 @@ internal sealed class ExplainCommand(Terminal terminal) : Command<ExplainSetting
             throw new UserInputException($"{name}: cannot read probes: {e.Message}");
         }
         var output = settings.Output ?? "jsonl";
-        var cache = settings.NoCache ? null : new DecisionCache(engine);
         var stopwatch = Stopwatch.StartNew();
-        long lines = 0, probes = 0, malformed = 0, allow = 0, deny = 0, unknown = 0, errors = 0;
-        using var writer = new Utf8JsonWriter(terminal.OutStream, new JsonWriterOptions { Indented = output == "json" });
-        if (output == "json")
-        {
-            writer.WriteStartArray();
-        }
+        BatchStats stats;
         using (input)
         {
-            foreach (var line in LineReader.ReadLines(input))
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                lines++;
-                if (IsBlank(line.Span))
-                {
-                    continue;
-                }
-                if (!ProbeReader.TryParse(line.Span, out var probe, out var error))
-                {
-                    malformed++;
-                    terminal.Error.WriteLine($"policytrail: {name}:{lines}: not a probe: {error}");
-                    if (output != "text")
-                    {
-                        writer.WriteStartObject();
-                        writer.WriteNumber("line", lines);
-                        writer.WriteString("verdict", "unknown");
-                        writer.WriteString("error", $"line {lines}: not a probe: {error}");
-                        writer.WriteEndObject();
-                        EndRecord(writer, output);
-                    }
-                    continue;
-                }
-                probes++;
-                var decision = cache is null
-                    ? engine.Explain(probe!.From, probe.To, probe.Port, probe.Protocol)
-                    : cache.Explain(probe!.From, probe.To, probe.Port, probe.Protocol);
-                switch (decision.Verdict)
-                {
-                    case Verdict.Allow: allow++; break;
-                    case Verdict.Deny: deny++; break;
-                    default: unknown++; break;
-                }
-                if (decision.Error is not null)
-                {
-                    errors++;
-                }
-                if (output == "text")
-                {
-                    writer.Flush();
-                    terminal.Out.WriteLine($"{probe.From} -> {probe.To} {probe.Protocol.ToName()}/{probe.Port}: {decision.Explanation}");
-                }
-                else
-                {
-                    DecisionJsonWriter.WriteProbe(writer, probe.From, probe.To, probe.Port, decision);
-                    EndRecord(writer, output);
-                }
-            }
+            stats = new BatchExplainer(engine, output, useCache: !settings.NoCache, name).Run(input, terminal.OutStream, terminal.Error, cancellationToken);
         }
-        if (output == "json")
-        {
-            writer.WriteEndArray();
-            writer.Flush();
-            terminal.OutStream.Write(NewLine);
-        }
-        writer.Flush();
         var seconds = stopwatch.Elapsed.TotalSeconds;
         terminal.Error.WriteLine(
-            $"explained {probes} probes in {seconds:F2}s ({(seconds > 0 ? probes / seconds : 0):F0}/s): {allow} allow, {deny} deny, {unknown} unknown ({errors} could not be evaluated)"
-            + (malformed > 0 ? $"; {malformed} malformed lines" : "")
-            + (cache is not null ? $"; cache hits {cache.Hits}" : ""));
-        return malformed > 0 ? ExitCodes.UsageOrInput : ExitCodes.Ok;
-    }
-
-    private void EndRecord(Utf8JsonWriter writer, string output)
-    {
-        if (output == "jsonl")
-        {
-            writer.Flush();
-            terminal.OutStream.Write(NewLine);
-            writer.Reset();
-        }
-    }
-
-    private static bool IsBlank(ReadOnlySpan<byte> line)
-    {
-        foreach (var b in line)
-        {
-            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r'))
-            {
-                return false;
-            }
-        }
-        return true;
+            $"explained {stats.Probes} probes in {seconds:F2}s ({(seconds > 0 ? stats.Probes / seconds : 0):F0}/s): {stats.Allow} allow, {stats.Deny} deny, {stats.Unknown} unknown ({stats.Errors} could not be evaluated)"
+            + (stats.Malformed > 0 ? $"; {stats.Malformed} malformed lines" : "")
+            + (settings.NoCache ? "" : $"; cache hits {stats.CacheHits}"));
+        return stats.Malformed > 0 ? ExitCodes.UsageOrInput : ExitCodes.Ok;
     }
 }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using PolicyTrail.Core;
 using PolicyTrail.Core.Cluster;
@@ -10,7 +10,7 @@ internal sealed record Probe(string From, string To, PortRef Port, Protocol Prot
 
 /// <summary>
 /// Reads probe lines: {"from": "x/a" | "10.1.2.3" | {"ip": ...} | {"namespace", "pod"}, "to": ..., "port": 80 | "http",
-/// "protocol": "TCP"}. A line that is not a probe gives an error naming the problem.
+/// "protocol": "TCP"}. Unknown fields are ignored. A line that is not a probe gives an error naming the problem.
 /// </summary>
 internal static class ProbeReader
 {
@@ -18,81 +18,131 @@ internal static class ProbeReader
     {
         probe = null;
         error = "";
+        string? from = null, to = null;
+        PortRef? port = null;
+        var protocol = Protocol.Tcp;
         try
         {
             var reader = new Utf8JsonReader(line);
-            using var document = JsonDocument.ParseValue(ref reader);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 error = "expected a JSON object";
                 return false;
             }
-            if (!TryEndpoint(root, "from", out var from, out error) || !TryEndpoint(root, "to", out var to, out error))
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                return false;
-            }
-            if (!root.TryGetProperty("port", out var portElement))
-            {
-                error = "missing \"port\"";
-                return false;
-            }
-            PortRef port;
-            switch (portElement.ValueKind)
-            {
-                case JsonValueKind.Number when portElement.TryGetInt32(out var number):
-                    port = PortRef.FromNumber(number);
-                    break;
-                case JsonValueKind.String when portElement.GetString() is { Length: > 0 } text:
-                    port = PortRef.Parse(text);
-                    break;
-                default:
-                    error = "\"port\" must be a number or a port name";
-                    return false;
-            }
-            var protocol = Protocol.Tcp;
-            if (root.TryGetProperty("protocol", out var protocolElement) && protocolElement.ValueKind != JsonValueKind.Null)
-            {
-                if (protocolElement.ValueKind != JsonValueKind.String || !ProtocolNames.TryParse(protocolElement.GetString(), out protocol))
+                if (reader.ValueTextEquals("from"u8))
                 {
-                    error = $"\"protocol\" must be TCP, UDP or SCTP, not {protocolElement.GetRawText()}";
-                    return false;
+                    reader.Read();
+                    if (!TryEndpoint(ref reader, "from", out from, out error))
+                    {
+                        return false;
+                    }
+                }
+                else if (reader.ValueTextEquals("to"u8))
+                {
+                    reader.Read();
+                    if (!TryEndpoint(ref reader, "to", out to, out error))
+                    {
+                        return false;
+                    }
+                }
+                else if (reader.ValueTextEquals("port"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var number))
+                    {
+                        port = PortRef.FromNumber(number);
+                    }
+                    else if (reader.TokenType == JsonTokenType.String && reader.GetString() is { Length: > 0 } text)
+                    {
+                        port = PortRef.Parse(text);
+                    }
+                    else
+                    {
+                        error = "\"port\" must be a number or a port name";
+                        return false;
+                    }
+                }
+                else if (reader.ValueTextEquals("protocol"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Null)
+                    {
+                        continue;
+                    }
+                    if (reader.TokenType != JsonTokenType.String || !ProtocolNames.TryParse(reader.GetString(), out protocol))
+                    {
+                        error = $"\"protocol\" must be TCP, UDP or SCTP, not {Raw(ref reader)}";
+                        return false;
+                    }
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
                 }
             }
-            probe = new Probe(from!, to!, port, protocol);
-            return true;
+            if (reader.TokenType != JsonTokenType.EndObject)
+            {
+                error = "expected a JSON object";
+                return false;
+            }
+            if (reader.Read())
+            {
+                error = "more than one JSON value on the line";
+                return false;
+            }
         }
         catch (JsonException e)
         {
             error = $"invalid JSON at byte {(e.BytePositionInLine ?? 0) + 1}";
             return false;
         }
+        if (from is null || to is null || port is null)
+        {
+            error = $"missing \"{(from is null ? "from" : to is null ? "to" : "port")}\"";
+            return false;
+        }
+        probe = new Probe(from, to, port.Value, protocol);
+        return true;
     }
 
-    private static bool TryEndpoint(JsonElement root, string name, out string? value, out string error)
+    private static bool TryEndpoint(ref Utf8JsonReader reader, string name, out string? value, out string error)
     {
         value = null;
         error = "";
-        if (!root.TryGetProperty(name, out var element))
+        if (reader.TokenType == JsonTokenType.String && reader.GetString() is { Length: > 0 } text)
         {
-            error = $"missing \"{name}\"";
-            return false;
+            value = text;
+            return true;
         }
-        switch (element.ValueKind)
+        if (reader.TokenType == JsonTokenType.StartObject)
         {
-            case JsonValueKind.String when element.GetString() is { Length: > 0 } text:
-                value = text;
+            string? ip = null, ns = null, pod = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var key = reader.GetString();
+                reader.Read();
+                var v = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                reader.Skip();
+                switch (key)
+                {
+                    case "ip": ip = v; break;
+                    case "namespace": ns = v; break;
+                    case "pod": pod = v; break;
+                }
+            }
+            value = ip ?? (ns is not null && pod is not null ? $"{ns}/{pod}" : null);
+            if (value is not null)
+            {
                 return true;
-            case JsonValueKind.Object when element.TryGetProperty("ip", out var ip) && ip.ValueKind == JsonValueKind.String:
-                value = ip.GetString();
-                return true;
-            case JsonValueKind.Object when element.TryGetProperty("namespace", out var ns) && element.TryGetProperty("pod", out var pod)
-                                           && ns.ValueKind == JsonValueKind.String && pod.ValueKind == JsonValueKind.String:
-                value = string.Create(CultureInfo.InvariantCulture, $"{ns.GetString()}/{pod.GetString()}");
-                return true;
-            default:
-                error = $"\"{name}\" must be \"namespace/pod\", an IP address, {{\"ip\": ...}} or {{\"namespace\": ..., \"pod\": ...}}";
-                return false;
+            }
         }
+        error = $"\"{name}\" must be \"namespace/pod\", an IP address, {{\"ip\": ...}} or {{\"namespace\": ..., \"pod\": ...}}";
+        return false;
     }
+
+    private static string Raw(ref Utf8JsonReader reader) =>
+        reader.TokenType == JsonTokenType.String ? $"\"{reader.GetString()}\"" : Encoding.UTF8.GetString(reader.ValueSpan);
 }
