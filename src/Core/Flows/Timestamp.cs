@@ -1,0 +1,152 @@
+using System.Globalization;
+
+namespace PolicyTrail.Core.Flows;
+
+/// <summary>
+/// A UTC instant in nanoseconds since the Unix epoch, with the number of fractional digits the source gave
+/// (0, 3, 6 or 9), so that records keep the precision their source has and claim none it lacks.
+/// </summary>
+public readonly record struct Timestamp(long UnixNanos, byte FractionDigits)
+{
+    private const long NanosPerSecond = 1_000_000_000;
+
+    /// <summary>From a DateTimeOffset (100 ns ticks), with the given precision.</summary>
+    public static Timestamp FromDateTimeOffset(DateTimeOffset value, byte fractionDigits) =>
+        new((value.UtcTicks - DateTimeOffset.UnixEpoch.Ticks) * 100, fractionDigits);
+
+    /// <summary>From seconds and nanoseconds since the epoch (protobuf Timestamp).</summary>
+    public static Timestamp FromSecondsAndNanos(long seconds, int nanos, byte fractionDigits = 9) =>
+        new(checked(seconds * NanosPerSecond + nanos), fractionDigits);
+
+    /// <summary>The instant as a DateTimeOffset (truncated to 100 ns).</summary>
+    public DateTimeOffset ToDateTimeOffset() => DateTimeOffset.UnixEpoch.AddTicks(UnixNanos / 100);
+
+    /// <summary>
+    /// Parses RFC 3339 ("2024-01-02T03:04:05.123456789Z" or with an offset); up to 9 fractional digits are kept
+    /// exactly. Returns false for anything else, and for a time without a zone (use <see cref="TryParseLocal"/>).
+    /// </summary>
+    public static bool TryParseRfc3339(ReadOnlySpan<char> text, out Timestamp timestamp)
+    {
+        timestamp = default;
+        if (text.Length < 20 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || text[13] != ':' || text[16] != ':')
+        {
+            return false;
+        }
+        if (!Digits(text[..4], out var year) || !Digits(text.Slice(5, 2), out var month) || !Digits(text.Slice(8, 2), out var day)
+            || !Digits(text.Slice(11, 2), out var hour) || !Digits(text.Slice(14, 2), out var minute) || !Digits(text.Slice(17, 2), out var second))
+        {
+            return false;
+        }
+        var i = 19;
+        long fraction = 0;
+        var digits = 0;
+        if (i < text.Length && (text[i] == '.' || text[i] == ','))
+        {
+            i++;
+            while (i < text.Length && char.IsAsciiDigit(text[i]))
+            {
+                if (digits < 9)
+                {
+                    fraction = fraction * 10 + (text[i] - '0');
+                    digits++;
+                }
+                i++;
+            }
+            if (digits == 0)
+            {
+                return false;
+            }
+        }
+        for (var d = digits; d < 9; d++)
+        {
+            fraction *= 10;
+        }
+        long offsetMinutes;
+        var zone = text[i..];
+        if (zone is "Z" or "z")
+        {
+            offsetMinutes = 0;
+        }
+        else if (zone.Length == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':'
+                 && Digits(zone.Slice(1, 2), out var oh) && Digits(zone.Slice(4, 2), out var om))
+        {
+            offsetMinutes = (oh * 60 + om) * (zone[0] == '-' ? -1 : 1);
+        }
+        else
+        {
+            return false;
+        }
+        if (month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 60)
+        {
+            return false;
+        }
+        // A leap second (:60) is folded onto the next second, as most systems log it.
+        var seconds = new DateTimeOffset(year, month, day, hour, minute, 0, TimeSpan.Zero).ToUnixTimeSeconds() + second - offsetMinutes * 60;
+        timestamp = new Timestamp(seconds * NanosPerSecond + fraction, Precision(digits));
+        return true;
+    }
+
+    /// <summary>Parses a zone-less local time (e.g. "2024/01/02 03:04:05.123456") in the given zone.</summary>
+    public static bool TryParseLocal(string text, string[] formats, TimeZoneInfo zone, out Timestamp timestamp)
+    {
+        timestamp = default;
+        if (!DateTime.TryParseExact(text, formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+        {
+            return false;
+        }
+        var dot = text.LastIndexOf('.');
+        var digits = 0;
+        if (dot >= 0)
+        {
+            while (dot + 1 + digits < text.Length && char.IsAsciiDigit(text[dot + 1 + digits]))
+            {
+                digits++;
+            }
+        }
+        var utc = TimeZoneInfo.ConvertTimeToUtc(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), zone);
+        timestamp = FromDateTimeOffset(new DateTimeOffset(utc, TimeSpan.Zero), Precision(digits));
+        return true;
+    }
+
+    /// <summary>The 0/3/6/9 precision that holds the given number of fractional digits.</summary>
+    public static byte Precision(int digits) => digits switch
+    {
+        0 => 0,
+        <= 3 => 3,
+        <= 6 => 6,
+        _ => 9,
+    };
+
+    /// <summary>RFC 3339 in UTC with 'Z' and exactly the source's precision, e.g. 2024-01-02T03:04:05.123Z.</summary>
+    public override string ToString()
+    {
+        var seconds = Math.DivRem(UnixNanos, NanosPerSecond, out var nanos);
+        if (nanos < 0)
+        {
+            seconds--;
+            nanos += NanosPerSecond;
+        }
+        var date = DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime;
+        var head = date.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
+        if (FractionDigits == 0)
+        {
+            return head + "Z";
+        }
+        var fraction = nanos.ToString("D9", CultureInfo.InvariantCulture)[..Math.Min((int)FractionDigits, 9)];
+        return $"{head}.{fraction}Z";
+    }
+
+    private static bool Digits(ReadOnlySpan<char> text, out int value)
+    {
+        value = 0;
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+            value = value * 10 + (c - '0');
+        }
+        return true;
+    }
+}
