@@ -93,6 +93,33 @@ public sealed record ReportedOutcome
     public string? DropReason { get; init; }
     /// <summary>Rule or ACL name when the source gives one apart from the policy.</summary>
     public string? Rule { get; init; }
+    /// <summary>The same policies, structured as far as the source says (kind, tier, rule index, action...).</summary>
+    public IReadOnlyList<PolicyHit>? Hits { get; init; }
+}
+
+/// <summary>One policy a source names for a flow, with whatever detail the source gives; null where it says nothing.</summary>
+public sealed record PolicyHit
+{
+    /// <summary>Policy kind as the source names it (NetworkPolicy, CiliumNetworkPolicy, AdminNetworkPolicy, GlobalNetworkPolicy, ...).</summary>
+    public string? Kind { get; init; }
+    /// <summary>Namespace of a namespaced policy.</summary>
+    public string? Namespace { get; init; }
+    /// <summary>Policy name (without tier prefix).</summary>
+    public required string Name { get; init; }
+    /// <summary>Calico tier or Antrea tier.</summary>
+    public string? Tier { get; init; }
+    /// <summary>0-based rule index when the source gives one; -1 for Calico's end-of-tier default.</summary>
+    public int? RuleIndex { get; init; }
+    /// <summary>Rule name when the source gives one (Antrea).</summary>
+    public string? RuleName { get; init; }
+    /// <summary>The action the policy took: allow, deny, pass, log, audit...</summary>
+    public string? Action { get; init; }
+    /// <summary>ingress or egress, when the source says which side the policy was applied on.</summary>
+    public string? Direction { get; init; }
+    /// <summary>Revision or resource version, verbatim.</summary>
+    public string? Revision { get; init; }
+    /// <summary>Whether the hit is pending (staged/not enforced) rather than enforced (Calico).</summary>
+    public bool? Pending { get; init; }
 }
 
 /// <summary>Where a record came from: format, file (or stream), line, node, and the SHA-256 of the raw record.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using PolicyTrail.Sources.Reading;
 using System.Text;
 using System.Text.Json;
 using PolicyTrail.Core;

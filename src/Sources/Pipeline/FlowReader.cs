@@ -1,0 +1,259 @@
+using System.Text;
+using PolicyTrail.Core.Flows;
+using PolicyTrail.Sources.Formats;
+using PolicyTrail.Sources.Reading;
+
+namespace PolicyTrail.Sources.Pipeline;
+
+/// <summary>A line that could not be read: where, by which format, why, and the line itself.</summary>
+public sealed record RejectedRecord(string File, long Line, string? Format, string Reason, string Raw);
+
+/// <summary>Counts for one format across the inputs it read.</summary>
+public sealed class FormatSummary(string name)
+{
+    /// <summary>Format name.</summary>
+    public string Name { get; } = name;
+    /// <summary>Inputs read with this format.</summary>
+    public int Inputs { get; set; }
+    /// <summary>Non-blank lines read.</summary>
+    public long Read { get; set; }
+    /// <summary>Flow records produced.</summary>
+    public long Flows { get; set; }
+    /// <summary>Gap records produced.</summary>
+    public long Gaps { get; set; }
+    /// <summary>Lines rejected.</summary>
+    public long Rejected { get; set; }
+    /// <summary>Known non-flow records skipped, by category.</summary>
+    public Dictionary<string, long> Skipped { get; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>What a read produced, per format, plus the inputs no format recognised.</summary>
+public sealed class ReadSummary
+{
+    /// <summary>Per format, in name order.</summary>
+    public SortedDictionary<string, FormatSummary> Formats { get; } = new(StringComparer.Ordinal);
+    /// <summary>Inputs whose format nobody recognised (all their lines are rejected).</summary>
+    public List<string> Unrecognised { get; } = [];
+    /// <summary>Inputs that could not be opened, with the reason.</summary>
+    public List<string> Unreadable { get; } = [];
+
+    /// <summary>Every non-blank line read.</summary>
+    public long Read => Formats.Values.Sum(f => f.Read);
+    /// <summary>Flows and gaps produced.</summary>
+    public long Normalized => Formats.Values.Sum(f => f.Flows + f.Gaps);
+    /// <summary>Gap records produced.</summary>
+    public long Gaps => Formats.Values.Sum(f => f.Gaps);
+    /// <summary>Lines rejected.</summary>
+    public long Rejected => Formats.Values.Sum(f => f.Rejected);
+    /// <summary>Lines skipped as known non-flow records.</summary>
+    public long Skipped => Formats.Values.Sum(f => f.Skipped.Values.Sum());
+}
+
+/// <summary>How to read: a forced format or detection, the format options, following, and size limits.</summary>
+public sealed record FlowReadOptions
+{
+    /// <summary>Null to detect per input from its first lines; else the format to use for every input.</summary>
+    public IFlowFormat? Format { get; init; }
+    /// <summary>Options for ambiguous formats.</summary>
+    public FormatOptions FormatOptions { get; init; } = new();
+    /// <summary>Keep reading files as they grow, across rotation and truncation, until cancelled.</summary>
+    public bool Follow { get; init; }
+    /// <summary>Standard input, for "-".</summary>
+    public Func<Stream> Stdin { get; init; } = Console.OpenStandardInput;
+    /// <summary>Longest line read whole; longer ones are rejected.</summary>
+    public int MaxLineBytes { get; init; } = LineReader.DefaultMaxLineBytes;
+}
+
+/// <summary>
+/// The source stage: opens inputs, recognises each one's format, feeds its lines to the format's parser and hands
+/// on records and rejections. The same path serves files, stdin and followed files.
+/// </summary>
+public sealed class FlowReader(FlowReadOptions options)
+{
+    private const string Unrecognised = "(unrecognised)";
+
+    /// <summary>Reads every input in order; records and rejections are handed on as they are found.</summary>
+    public ReadSummary Read(IReadOnlyList<Input> inputs, Action<NormalizedRecord> onRecord, Action<RejectedRecord> onReject, CancellationToken cancellationToken = default)
+    {
+        var summary = new ReadSummary();
+        foreach (var input in inputs)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Stream stream;
+            try
+            {
+                stream = options.Follow && !input.IsStdin ? new FollowStream(input.Name, cancellationToken) : Inputs.Open(input, options.Stdin);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                summary.Unreadable.Add($"{input.Name}: cannot read: {e.Message}");
+                continue;
+            }
+            using (stream)
+            {
+                try
+                {
+                    ReadInput(input, stream, summary, onRecord, onReject, cancellationToken);
+                }
+                catch (IOException e)
+                {
+                    summary.Unreadable.Add($"{input.Name}: read failed: {e.Message}");
+                }
+                catch (InvalidDataException e)
+                {
+                    summary.Unreadable.Add($"{input.Name}: corrupt gzip data: {e.Message}");
+                }
+            }
+        }
+        return summary;
+    }
+
+    private void ReadInput(Input input, Stream stream, ReadSummary summary, Action<NormalizedRecord> onRecord, Action<RejectedRecord> onReject, CancellationToken cancellationToken)
+    {
+        var fileYear = input.ModificationYear;
+        var pending = new List<(byte[] Bytes, long Number, bool Oversized)>();
+        var sample = new List<string>();
+        IFlowFormat? format = options.Format;
+        ILineParser? parser = format?.CreateParser(options.FormatOptions);
+        FormatSummary? counts = format is null ? null : Counts(summary, format.Name);
+        var context = new LineContext();
+        var sink = new Sink(onRecord, onReject, context);
+        long number = 0;
+        var decided = format is not null;
+
+        void Process(ReadOnlyMemory<byte> bytes, long lineNumber, bool oversized)
+        {
+            counts!.Read++;
+            sink.Counts = counts;
+            if (bytes.Length > 0 && bytes.Span[^1] == (byte)'\r')
+            {
+                bytes = bytes[..^1];
+            }
+            context.Reset(bytes, input.Name, lineNumber, format?.Name ?? Unrecognised, fileYear);
+            if (oversized)
+            {
+                sink.Reject($"line longer than {options.MaxLineBytes} bytes");
+                return;
+            }
+            if (parser is null)
+            {
+                sink.Reject("no supported format recognises this input (use --format to name it)");
+                return;
+            }
+            try
+            {
+                parser.Parse(context, sink);
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+            {
+                // A parser must reject rather than throw; if one throws anyway, the line is still kept with the reason.
+                sink.Reject($"{format!.Name} parser failed: {e.GetType().Name}: {e.Message}");
+            }
+        }
+
+        void Decide()
+        {
+            decided = true;
+            format = FormatRegistry.Detect(sample);
+            parser = format?.CreateParser(options.FormatOptions);
+            counts = Counts(summary, format?.Name ?? Unrecognised);
+            if (format is null)
+            {
+                summary.Unrecognised.Add(input.Name);
+            }
+            counts.Inputs++;
+            foreach (var (bytes, lineNumber, oversized) in pending)
+            {
+                Process(bytes, lineNumber, oversized);
+            }
+            pending.Clear();
+        }
+
+        if (counts is not null)
+        {
+            counts.Inputs++;
+        }
+        foreach (var line in LineReader.Read(stream, options.MaxLineBytes))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            number++;
+            if (IsBlank(line.Bytes.Span))
+            {
+                continue;
+            }
+            if (!decided)
+            {
+                pending.Add((line.Bytes.ToArray(), number, line.Oversized));
+                if (!line.Oversized)
+                {
+                    sample.Add(Encoding.UTF8.GetString(line.Bytes.Span[..Math.Min(line.Bytes.Length, 64 << 10)]));
+                }
+                if (sample.Count >= FormatRegistry.SampleLines || pending.Count >= 4 * FormatRegistry.SampleLines)
+                {
+                    Decide();
+                }
+                continue;
+            }
+            Process(line.Bytes, number, line.Oversized);
+        }
+        if (!decided && pending.Count > 0)
+        {
+            Decide();
+        }
+    }
+
+    private static FormatSummary Counts(ReadSummary summary, string name)
+    {
+        if (!summary.Formats.TryGetValue(name, out var counts))
+        {
+            summary.Formats[name] = counts = new FormatSummary(name);
+        }
+        return counts;
+    }
+
+    private static bool IsBlank(ReadOnlySpan<byte> line)
+    {
+        foreach (var b in line)
+        {
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private sealed class Sink(Action<NormalizedRecord> onRecord, Action<RejectedRecord> onReject, LineContext context) : RecordSink
+    {
+        private const int MaxRawChars = 64 << 10;
+
+        public FormatSummary Counts { get; set; } = null!;
+
+        public override void Emit(NormalizedRecord record)
+        {
+            if (record is GapRecord)
+            {
+                Counts.Gaps++;
+            }
+            else
+            {
+                Counts.Flows++;
+            }
+            onRecord(record);
+        }
+
+        public override void Skip(string category) =>
+            Counts.Skipped[category] = Counts.Skipped.GetValueOrDefault(category) + 1;
+
+        public override void Reject(string reason)
+        {
+            Counts.Rejected++;
+            var raw = context.Text;
+            if (raw.Length > MaxRawChars)
+            {
+                raw = raw[..MaxRawChars] + $"... ({context.Bytes.Length} bytes in all)";
+            }
+            onReject(new RejectedRecord(context.File, context.Number, context.Format, reason, raw));
+        }
+    }
+}
