@@ -21,6 +21,9 @@ public static class RecordJsonWriter
             case FlowRecord flow:
                 WriteFlow(w, flow);
                 break;
+            case PolicyChangeRecord change:
+                WritePolicyChange(w, change);
+                break;
             case GapRecord gap:
                 w.WriteString("kind", "gap");
                 w.WriteString("time", gap.Time.ToString());
@@ -49,6 +52,43 @@ public static class RecordJsonWriter
         w.WriteString("reason", reject.Reason);
         w.WriteString("raw", reject.Raw);
         w.WriteEndObject();
+    }
+
+    private static void WritePolicyChange(Utf8JsonWriter w, PolicyChangeRecord c)
+    {
+        w.WriteString("kind", "policy-change");
+        w.WriteString("time", c.Time.ToString());
+        w.WriteString("verb", c.Verb);
+        WriteOptional(w, "apiGroup", c.ApiGroup);
+        WriteOptional(w, "apiVersion", c.ApiVersion);
+        w.WriteString("resource", c.Resource);
+        w.WriteString("namespace", c.Namespace);
+        w.WriteString("name", c.Name);
+        w.WriteString("user", c.User);
+        if (c.UserGroups.Count > 0)
+        {
+            w.WriteStartArray("userGroups");
+            foreach (var g in c.UserGroups)
+            {
+                w.WriteStringValue(g);
+            }
+            w.WriteEndArray();
+        }
+        WriteOptional(w, "impersonatedUser", c.ImpersonatedUser);
+        if (c.ResponseCode is { } code)
+        {
+            w.WriteNumber("responseCode", code);
+        }
+        w.WriteBoolean("succeeded", c.Succeeded);
+        WriteOptional(w, "auditId", c.AuditId);
+        WriteOptional(w, "stage", c.Stage);
+        WriteOptional(w, "resourceVersion", c.ResourceVersion);
+        if (c.ObjectJson is not null)
+        {
+            w.WritePropertyName("object");
+            w.WriteRawValue(c.ObjectJson, skipInputValidation: false);
+        }
+        WriteSource(w, c.Source);
     }
 
     private static void WriteFlow(Utf8JsonWriter w, FlowRecord flow)

@@ -23,6 +23,8 @@ public sealed class FormatSummary(string name)
     public long Gaps { get; set; }
     /// <summary>Lines rejected.</summary>
     public long Rejected { get; set; }
+    /// <summary>Other records produced (policy changes from audit logs).</summary>
+    public long Other { get; set; }
     /// <summary>Known non-flow records skipped, by category.</summary>
     public Dictionary<string, long> Skipped { get; } = new(StringComparer.Ordinal);
 }
@@ -40,7 +42,11 @@ public sealed class ReadSummary
     /// <summary>Every non-blank line read.</summary>
     public long Read => Formats.Values.Sum(f => f.Read);
     /// <summary>Flows and gaps produced.</summary>
-    public long Normalized => Formats.Values.Sum(f => f.Flows + f.Gaps);
+    public long Normalized => Formats.Values.Sum(f => f.Flows + f.Gaps + f.Other);
+    /// <summary>Flow records produced.</summary>
+    public long Flows => Formats.Values.Sum(f => f.Flows);
+    /// <summary>Policy-change records produced.</summary>
+    public long PolicyChanges => Formats.Values.Sum(f => f.Other);
     /// <summary>Gap records produced.</summary>
     public long Gaps => Formats.Values.Sum(f => f.Gaps);
     /// <summary>Lines rejected.</summary>
@@ -231,13 +237,17 @@ public sealed class FlowReader(FlowReadOptions options)
 
         public override void Emit(NormalizedRecord record)
         {
-            if (record is GapRecord)
+            switch (record)
             {
-                Counts.Gaps++;
-            }
-            else
-            {
-                Counts.Flows++;
+                case GapRecord:
+                    Counts.Gaps++;
+                    break;
+                case FlowRecord:
+                    Counts.Flows++;
+                    break;
+                default:
+                    Counts.Other++;
+                    break;
             }
             onRecord(record);
         }

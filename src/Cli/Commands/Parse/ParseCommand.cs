@@ -147,11 +147,11 @@ internal sealed class ParseCommand(Terminal terminal) : Command<ParseSettings>
         {
             terminal.Error.WriteLine($"policytrail: {name}: no supported format recognises this input; its lines are rejected (name one with --format; see --formats)");
         }
-        terminal.Error.WriteLine($"read {summary.Read} lines: {summary.Normalized} normalized ({summary.Normalized - summary.Gaps} flows, {summary.Gaps} gaps), {summary.Skipped} skipped, {summary.Rejected} rejected");
+        terminal.Error.WriteLine($"read {summary.Read} lines: {summary.Normalized} normalized ({summary.Flows} flows, {summary.Gaps} gaps{(summary.PolicyChanges > 0 ? $", {summary.PolicyChanges} policy changes" : "")}), {summary.Skipped} skipped, {summary.Rejected} rejected");
         foreach (var f in summary.Formats.Values)
         {
             var skipped = f.Skipped.Count == 0 ? "" : $" ({string.Join(", ", f.Skipped.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"))})";
-            terminal.Error.WriteLine($"  {f.Name}: {f.Inputs} input{(f.Inputs == 1 ? "" : "s")}, {f.Read} read, {f.Flows} flows, {f.Gaps} gaps, {f.Skipped.Values.Sum()} skipped{skipped}, {f.Rejected} rejected");
+            terminal.Error.WriteLine($"  {f.Name}: {f.Inputs} input{(f.Inputs == 1 ? "" : "s")}, {f.Read} read, {f.Flows} flows, {f.Gaps} gaps,{(f.Other > 0 ? $" {f.Other} policy changes," : "")} {f.Skipped.Values.Sum()} skipped{skipped}, {f.Rejected} rejected");
         }
     }
 
@@ -159,6 +159,7 @@ internal sealed class ParseCommand(Terminal terminal) : Command<ParseSettings>
     {
         FlowRecord f => $"{f.Time,-30} {f.Source.Format,-10} {Endpoint(f.Src),-40} {Endpoint(f.Dst),-40} {(f.Protocol == Protocol.Unknown ? "-" : f.Protocol.ToName()),-6} {f.Reported.Verdict.ToName(),-8} {string.Join(",", f.Reported.Policies)}",
         GapRecord g => $"{g.Time,-30} {g.Source.Format,-10} GAP: {g.Reason}{(g.Lost is { } lost ? $" ({lost} lost)" : "")}",
+        PolicyChangeRecord c => $"{c.Time,-30} {c.Source.Format,-10} POLICY {c.Verb} {c.Resource} {c.Namespace}/{c.Name} by {c.User ?? "?"} ({c.ResponseCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no status"})",
         _ => "",
     };
 
