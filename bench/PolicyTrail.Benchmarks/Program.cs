@@ -13,5 +13,14 @@ if (args.Length > 0 && args[0] == "generate")
     Console.WriteLine($"wrote {directory}/cluster.json and {directory}/probes.jsonl");
     return 0;
 }
+// "hubble FILE [flows] [seed]" writes realistic Hubble JSON flows between the reference cluster's pods.
+if (args.Length > 0 && args[0] == "hubble")
+{
+    var count = args.Length > 2 ? long.Parse(args[2], CultureInfo.InvariantCulture) : 1_000_000;
+    var cluster = SyntheticCluster.Generate(seed: 42, namespaces: 500, pods: 5000, policies: 2000);
+    HubbleFlowWriter.Write(cluster.Snapshot, args[1], count, seed: args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 7);
+    Console.WriteLine($"wrote {count} Hubble flows to {args[1]}");
+    return 0;
+}
 BenchmarkSwitcher.FromAssembly(typeof(DecisionBenchmarks).Assembly).Run(args);
 return 0;
