@@ -157,6 +157,17 @@ public class ExplainCommandTests
 
     public class Given_help
     {
+        [Theory]
+        [InlineData]
+        [InlineData("explain")]
+        [InlineData("parse")]
+        public async Task Help_of_every_verb_renders(params string[] verb)
+        {
+            var r = await CliRunner.RunAsync([.. verb, "--help"]);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            Assert.Contains("USAGE:", r.Stdout, StringComparison.Ordinal);
+        }
+
         [Fact]
         public async Task Explain_help_shows_an_example_for_every_option()
         {

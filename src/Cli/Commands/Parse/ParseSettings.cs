@@ -47,7 +47,7 @@ internal sealed class ParseSettings : CommandSettings
     public string? Node { get; set; }
 
     [CommandOption("--netfilter-prefix <RULE>")]
-    [Description("Netfilter LOG prefix mapping, repeatable: PREFIX=allow|deny[:policy], or a preset (calico, kube-router). Example: --netfilter-prefix 'DROP-NP:=deny:default/deny-all'")]
+    [Description("Netfilter LOG prefix mapping, repeatable: PREFIX=allow|deny[[:policy]], or a preset (calico, kube-router). Example: --netfilter-prefix 'DROP-NP:=deny:default/deny-all'")]
     public string[] NetfilterPrefixes { get; set; } = [];
 
     public override ValidationResult Validate()
