@@ -26,7 +26,7 @@ internal sealed class AwsNpaParser(FormatOptions options) : ILineParser
     {
         var text = line.Text;
         var trimmed = text.Trim();
-        if (trimmed.StartsWith('{'))
+        if (trimmed.StartsWith('{') || trimmed.StartsWith('['))
         {
             ParseJson(line, text, sink);
             return;
@@ -67,7 +67,7 @@ internal sealed class AwsNpaParser(FormatOptions options) : ILineParser
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                sink.Reject("not a JSON object");
+                sink.Reject("not a JSON object (a JSON array export must be turned into one event per line)");
                 return;
             }
             if (root.TryGetProperty("msg", out var msg))
