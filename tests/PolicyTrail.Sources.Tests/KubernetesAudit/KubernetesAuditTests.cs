@@ -371,6 +371,16 @@ public class KubernetesAuditTests
         }
 
         [Fact]
+        public void A_delete_answered_with_the_deleted_object_keeps_it()
+        {
+            var line = Event("delete", "ciliumclusterwidenetworkpolicies", "cilium.io", ns: null,
+                extra: ",\"responseObject\":{\"kind\":\"CiliumClusterwideNetworkPolicy\",\"metadata\":{\"name\":\"x\",\"resourceVersion\":\"77\"}}");
+            var change = Assert.Single(Changes(Harness.ParseText(line)));
+            Assert.Equal("77", change.ResourceVersion);
+            Assert.Equal("CiliumClusterwideNetworkPolicy", (string?)Object(change)["kind"]);
+        }
+
+        [Fact]
         public void A_panic_is_recorded_as_a_failed_change()
         {
             var change = Assert.Single(Changes(Harness.ParseText(Event("update", "networkpolicies", "networking.k8s.io", stage: "Panic", code: 500))));
