@@ -19,7 +19,7 @@ internal sealed class OvnAclParser(FormatOptions options) : ILineParser
 {
     private const string AclModule = "|acl_log";
     private static readonly string[] LocalTimeFormats =
-        ["yyyy-MM-dd'T'HH:mm:ss.FFFFFFFFF", "yyyy-MM-dd HH:mm:ss.FFFFFFFFF", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm:ss"];
+        ["yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", "yyyy-MM-dd HH:mm:ss.FFFFFFF", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm:ss"];
 
     public void Parse(LineContext line, RecordSink sink)
     {
