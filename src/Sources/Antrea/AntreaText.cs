@@ -95,8 +95,8 @@ internal static class AntreaText
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port <= 65535;
 
     /// <summary>
-    /// Whether a line belongs to JSON (the L7 engine's eve.json, one object per line or pretty-printed): an object, or,
-    /// once an object has been seen in the input, any fragment of one.
+    /// Whether a line belongs to the L7 engine's eve.json (one object per line, or pretty-printed as in Antrea's docs):
+    /// an eve object, or, once an object has been opened in the input, any fragment of one.
     /// </summary>
     public static bool IsEveLine(string text, ref bool sawJson)
     {
@@ -107,8 +107,11 @@ internal static class AntreaText
         }
         if (trimmed[0] == '{')
         {
-            sawJson = true;
-            return true;
+            // Suricata's own keys, so that another CNI's JSON forced through these parsers is rejected, not skipped.
+            var eve = trimmed.Length == 1 || trimmed.Contains("\"flow_id\"", StringComparison.Ordinal)
+                || trimmed.Contains("\"in_iface\"", StringComparison.Ordinal);
+            sawJson |= eve;
+            return eve;
         }
         return sawJson && trimmed[0] is '}' or ']' or '[' or '"' or '-' or (>= '0' and <= '9') or 't' or 'f' or 'n'
             && !LooksLikeNpDate(trimmed);
