@@ -282,7 +282,7 @@ internal sealed class GoldmaneParser(FormatOptions options) : ILineParser
                 Kind = kind,
                 Namespace = target.Name("namespace"),
                 Name = name,
-                Tier = h.Name("tier") is { } tier && tier != CalicoPolicyString.ProfileTier ? tier : target.Name("tier"),
+                Tier = (h.Name("tier") ?? target.Name("tier")) is { } tier && tier != CalicoPolicyString.ProfileTier ? tier : null,
                 // protojson leaves rule_index 0 out.
                 RuleIndex = rule switch
                 {
