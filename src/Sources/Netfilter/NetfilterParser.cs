@@ -165,7 +165,7 @@ internal sealed partial class NetfilterParser : ILineParser
         {
             s = s[pri.Length..];
         }
-        if (s.StartsWith("1 ", StringComparison.Ordinal) && s.Length > 2 && char.IsAsciiDigit(s[2]))
+        if (s.StartsWith("1 ", StringComparison.Ordinal) && s.Length > 2 && (char.IsAsciiDigit(s[2]) || s[2] == '-'))
         {
             return ReadRfc5424(s, out header);
         }

@@ -69,7 +69,7 @@ internal sealed partial class PrefixRules
     public PrefixOutcome Map(string prefix)
     {
         var key = Normalize(prefix);
-        var raw = key.Length == 0 ? null : key;
+        var raw = key.Length == 0 ? null : prefix.TrimEnd();
         foreach (var e in _exact)
         {
             if (e.Key == key)
