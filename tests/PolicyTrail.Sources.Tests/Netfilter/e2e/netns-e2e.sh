@@ -36,8 +36,10 @@ need_tools() {
 }
 if [[ -n "$(need_tools)" ]] && command -v apt-get >/dev/null 2>&1; then
     log "installing tools: $(need_tools)"
-    DEBIAN_FRONTEND=noninteractive timeout 90 apt-get install -y --no-install-recommends \
-        nftables ulogd2 ulogd2-json socat netcat-openbsd iproute2 jq >"$out/apt.log" 2>&1 || true
+    pkgs=(nftables ulogd2 ulogd2-json socat netcat-openbsd iproute2 jq)
+    DEBIAN_FRONTEND=noninteractive timeout 90 apt-get install -y --no-install-recommends "${pkgs[@]}" >"$out/apt.log" 2>&1 \
+        || { timeout 60 apt-get update >>"$out/apt.log" 2>&1 \
+             && DEBIAN_FRONTEND=noninteractive timeout 90 apt-get install -y --no-install-recommends "${pkgs[@]}" >>"$out/apt.log" 2>&1; } || true
 fi
 missing="$(need_tools)"
 [[ -z "$missing" ]] || skip "missing tools: $missing (apt-get install nftables ulogd2 ulogd2-json socat netcat-openbsd iproute2 jq)"
