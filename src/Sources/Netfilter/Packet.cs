@@ -87,7 +87,7 @@ internal sealed class Packet
         };
     }
 
-    /// <summary>Null when the text is a port number (0-65535), else why not.</summary>
+    /// <summary>True when the text is absent (port null) or a port number 0-65535.</summary>
     public static bool TryPort(string? text, out int? port)
     {
         port = null;

@@ -329,6 +329,18 @@ public class NetfilterTests
     public class Given_other_formats_lines
     {
         [Fact]
+        public void Neither_format_claims_any_other_shared_sample()
+        {
+            var dir = Path.GetDirectoryName(Fixtures.PathOrSkip("iptables-log.txt"))!;
+            foreach (var file in Directory.GetFiles(dir).Where(f => !f.EndsWith(".md", StringComparison.Ordinal) && !f.EndsWith("iptables-log.txt", StringComparison.Ordinal)))
+            {
+                var sample = File.ReadLines(file).Where(l => l.Trim().Length > 0).Take(FormatRegistry.SampleLines).ToList();
+                Assert.True(new NetfilterFormat().Detect(sample) == 0, $"netfilter claims {file}");
+                Assert.True(new UlogdJsonFormat().Detect(sample) == 0, $"ulogd-json claims {file}");
+            }
+        }
+
+        [Fact]
         public void Detection_claims_none_of_them()
         {
             var format = new NetfilterFormat();
