@@ -274,6 +274,9 @@ public static class MerkleProofs
         return null;
     }
 
+    // Subtree hashes may be the cache's own arrays; a caller editing a proof must not corrupt later proofs.
+    private static byte[] Copy(byte[] hash) => (byte[])hash.Clone();
+
     private static void Path(ISubtreeHashes tree, long m, long start, long end, List<byte[]> proof)
     {
         var n = end - start;
@@ -285,12 +288,12 @@ public static class MerkleProofs
         if (m < k)
         {
             Path(tree, m, start, start + k, proof);
-            proof.Add(tree.Hash(start + k, end));
+            proof.Add(Copy(tree.Hash(start + k, end)));
         }
         else
         {
             Path(tree, m - k, start + k, end, proof);
-            proof.Add(tree.Hash(start, start + k));
+            proof.Add(Copy(tree.Hash(start, start + k)));
         }
     }
 
@@ -302,7 +305,7 @@ public static class MerkleProofs
             // A verifier that holds this subtree's root (the old tree head) needs nothing more for it.
             if (!completeSubtree)
             {
-                proof.Add(tree.Hash(start, end));
+                proof.Add(Copy(tree.Hash(start, end)));
             }
             return;
         }
@@ -310,12 +313,12 @@ public static class MerkleProofs
         if (m <= k)
         {
             SubProof(tree, m, start, start + k, completeSubtree, proof);
-            proof.Add(tree.Hash(start + k, end));
+            proof.Add(Copy(tree.Hash(start + k, end)));
         }
         else
         {
             SubProof(tree, m - k, start + k, end, false, proof);
-            proof.Add(tree.Hash(start, start + k));
+            proof.Add(Copy(tree.Hash(start, start + k)));
         }
     }
 }
