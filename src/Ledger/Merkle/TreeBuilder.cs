@@ -1,0 +1,49 @@
+namespace PolicyTrail.Ledger.Merkle;
+
+/// <summary>Appends leaf hashes one by one and gives the RFC 6962 root at any size, keeping only O(log n) hashes.</summary>
+/// <remarks>
+/// It keeps the roots of the perfect subtrees that make up the tree (one per set bit of <see cref="Size"/>, largest first),
+/// the "compact range" of transparency-dev. Not thread-safe.
+/// </remarks>
+public sealed class TreeBuilder
+{
+    private readonly List<byte[]> _subtrees = [];
+
+    /// <summary>Number of leaves appended so far.</summary>
+    public long Size { get; private set; }
+
+    /// <summary>Appends the hash of the next leaf (<see cref="MerkleHash.Leaf"/> of the entry).</summary>
+    public void Append(ReadOnlySpan<byte> leafHash)
+    {
+        if (leafHash.Length != MerkleHash.Size)
+        {
+            throw new ArgumentException($"a leaf hash is {MerkleHash.Size} bytes (got {leafHash.Length})", nameof(leafHash));
+        }
+        var current = leafHash.ToArray();
+        // Each trailing 1 bit of the old size is a perfect subtree of the same height as the one being carried: merge them.
+        for (var size = Size; (size & 1) == 1; size >>= 1)
+        {
+            var left = _subtrees[^1];
+            _subtrees.RemoveAt(_subtrees.Count - 1);
+            current = MerkleHash.Node(left, current);
+        }
+        _subtrees.Add(current);
+        Size++;
+    }
+
+    /// <summary>Root hash of the tree of the leaves appended so far (<see cref="MerkleHash.Empty"/> when none).</summary>
+    public byte[] Root()
+    {
+        if (_subtrees.Count == 0)
+        {
+            return MerkleHash.Empty;
+        }
+        // RFC 6962 splits at the largest power of two, so the smaller subtrees on the right fold first.
+        var root = _subtrees[^1];
+        for (var i = _subtrees.Count - 2; i >= 0; i--)
+        {
+            root = MerkleHash.Node(_subtrees[i], root);
+        }
+        return (byte[])root.Clone();
+    }
+}
