@@ -37,7 +37,9 @@ public sealed class HubbleFormat : IFlowFormat
                     continue;
                 }
                 var root = document.RootElement;
-                if (WrapperKeys.Any(k => root.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Object))
+                // A Calico Goldmane FlowResult also has a "flow" object, keyed by "key"/"Key": not Hubble.
+                if (WrapperKeys.Any(k => root.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Object
+                        && !v.TryGetProperty("key", out _) && !v.TryGetProperty("Key", out _)))
                 {
                     hits += 2;
                 }

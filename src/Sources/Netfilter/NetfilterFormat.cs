@@ -9,6 +9,9 @@ namespace PolicyTrail.Sources.Netfilter;
 /// </summary>
 public sealed class NetfilterFormat : IFlowFormat
 {
+    /// <summary>Checks one --netfilter-prefix entry (PREFIX=verdict[:policy] or a preset); null when valid, else why not.</summary>
+    public static string? ValidatePrefixRule(string entry) => PrefixRules.Validate(entry);
+
     /// <inheritdoc />
     public string Name => "netfilter";
 

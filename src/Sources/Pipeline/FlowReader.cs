@@ -146,6 +146,12 @@ public sealed class FlowReader(FlowReadOptions options)
                 sink.Reject("no supported format recognises this input (use --format to name it)");
                 return;
             }
+            if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
+            {
+                // Every supported format is UTF-8 text (JSON requires it); a line that is not is damaged.
+                sink.Reject("line is not valid UTF-8 text");
+                return;
+            }
             try
             {
                 parser.Parse(context, sink);

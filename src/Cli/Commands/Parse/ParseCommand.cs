@@ -165,7 +165,9 @@ internal sealed class ParseCommand(Terminal terminal) : Command<ParseSettings>
 
     private static string Endpoint(FlowEndpoint e)
     {
-        var who = e.Pod is not null ? $"{e.Namespace}/{e.Pod}" : e.IP?.ToString() ?? "?";
-        return e.Port is { } port && port > 0 ? $"{who}:{port}" : who;
+        var ipv6 = e.Pod is null && e.IP?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        var who = e.Pod is not null ? $"{e.Namespace}/{e.Pod}"
+            : e.IP?.ToString() ?? (e.Workload is not null ? $"{e.Namespace}/{e.Workload}" : e.Namespace ?? "?");
+        return e.Port is { } port && port > 0 ? (ipv6 ? $"[{who}]:{port}" : $"{who}:{port}") : who;
     }
 }

@@ -76,6 +76,13 @@ internal sealed class ParseSettings : CommandSettings
         {
             return ValidationResult.Error($"--year must be between 1970 and 9999, not {Year}");
         }
+        foreach (var entry in NetfilterPrefixes)
+        {
+            if (Sources.Netfilter.NetfilterFormat.ValidatePrefixRule(entry) is { } problem)
+            {
+                return ValidationResult.Error($"--netfilter-prefix '{entry}': {problem}");
+            }
+        }
         if (Follow && Files.Any(f => f is "-" or CliApp.StdinArgument))
         {
             return ValidationResult.Error("--follow reads files; for stdin just pipe into parse without --follow");
