@@ -101,11 +101,22 @@ internal static class HubbleFlowWriter
         }
     }
 
+    /// <summary>A hash that is the same in every process (string.GetHashCode is randomized), so output is deterministic.</summary>
+    private static int StableHash(string text)
+    {
+        var hash = 17;
+        foreach (var c in text)
+        {
+            hash = unchecked((hash * 31) + c);
+        }
+        return hash & int.MaxValue;
+    }
+
     private static void Endpoint(Utf8JsonWriter w, string name, PodInfo pod, Random random)
     {
         w.WriteStartObject(name);
         w.WriteNumber("ID", 100 + random.Next(3000));
-        w.WriteNumber("identity", 10000 + Math.Abs(pod.Labels.GetValueOrDefault("app", "").GetHashCode(StringComparison.Ordinal) % 50000));
+        w.WriteNumber("identity", 10000 + StableHash(pod.Namespace + "/" + pod.Labels.GetValueOrDefault("app", "")) % 50000);
         w.WriteString("namespace", pod.Namespace);
         w.WriteStartArray("labels");
         foreach (var (key, value) in pod.Labels)

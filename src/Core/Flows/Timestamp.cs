@@ -86,6 +86,26 @@ public readonly record struct Timestamp(long UnixNanos, byte FractionDigits)
         return true;
     }
 
+    /// <summary>Same as the text overload, on UTF-8 bytes (as JSON readers hand them over).</summary>
+    public static bool TryParseRfc3339(ReadOnlySpan<byte> utf8, out Timestamp timestamp)
+    {
+        timestamp = default;
+        if (utf8.Length > 64)
+        {
+            return false;
+        }
+        Span<char> chars = stackalloc char[utf8.Length];
+        for (var i = 0; i < utf8.Length; i++)
+        {
+            if (utf8[i] > 0x7f)
+            {
+                return false;
+            }
+            chars[i] = (char)utf8[i];
+        }
+        return TryParseRfc3339(chars, out timestamp);
+    }
+
     /// <summary>Parses a zone-less local time (e.g. "2024/01/02 03:04:05.123456") in the given zone.</summary>
     public static bool TryParseLocal(string text, string[] formats, TimeZoneInfo zone, out Timestamp timestamp)
     {

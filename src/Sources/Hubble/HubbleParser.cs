@@ -14,6 +14,11 @@ namespace PolicyTrail.Sources.Hubble;
 /// </summary>
 internal sealed class HubbleParser : ILineParser
 {
+    private static readonly Func<ReadOnlySpan<byte>, IPAddress?> ParseAddress = bytes => IPAddress.TryParse(bytes, out var ip) ? ip : null;
+
+    private readonly Utf8StringCache _strings = new();
+    private readonly Utf8Cache<Dictionary<string, string>> _labels = new(bits: 12, maxKeyBytes: 8192);
+    private readonly Utf8Cache<IPAddress?> _addresses = new(bits: 12, maxKeyBytes: 64);
     private Timestamp? _lastTime;
 
     public void Parse(LineContext line, RecordSink sink)
@@ -42,20 +47,24 @@ internal sealed class HubbleParser : ILineParser
                         sink.Reject("\"flow\" is not an object");
                         return;
                     }
-                    ReadFlowObject(ref reader, ref state);
+                    ReadFlowObject(ref reader, ref state, line.Bytes.Span);
                     sawFlowField = true;
                 }
                 else if (reader.ValueTextEquals("node_name"u8))
                 {
                     reader.Read();
-                    wrapperNode = StringOrNull(ref reader);
+                    wrapperNode = CachedString(ref reader);
                     state.Node ??= wrapperNode;
                 }
                 else if (reader.ValueTextEquals("time"u8))
                 {
                     reader.Read();
                     wrapperTime = StringOrNull(ref reader);
-                    state.Time ??= wrapperTime;
+                    if (!state.HasTime && wrapperTime is not null)
+                    {
+                        state.Time = wrapperTime;
+                        state.HasTime = true;
+                    }
                 }
                 else if (reader.ValueTextEquals("lost_events"u8))
                 {
@@ -71,7 +80,7 @@ internal sealed class HubbleParser : ILineParser
                 else
                 {
                     // A legacy bare Flow: its fields are at the top level.
-                    sawFlowField |= ReadFlowProperty(ref reader, ref state);
+                    sawFlowField |= ReadFlowProperty(ref reader, ref state, line.Bytes.Span);
                 }
             }
             if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
@@ -111,28 +120,34 @@ internal sealed class HubbleParser : ILineParser
 
     private void Emit(LineContext line, RecordSink sink, ref FlowState s)
     {
-        if (s.Time is null)
+        Timestamp time;
+        if (s.ParsedTime is { } parsed)
+        {
+            time = parsed;
+        }
+        else if (s.Time is null)
         {
             sink.Reject("flow has no time");
             return;
         }
-        if (!Timestamp.TryParseRfc3339(s.Time, out var time))
+        else if (!Timestamp.TryParseRfc3339(s.Time, out time))
         {
             sink.Reject($"bad time '{s.Time}'");
             return;
         }
         _lastTime = time;
-        IPAddress? srcIp = null, dstIp = null;
-        if (s.SourceIp is not null && !IPAddress.TryParse(s.SourceIp, out srcIp))
+        if (s.BadSourceIp is not null)
         {
-            sink.Reject($"bad IP.source '{s.SourceIp}'");
+            sink.Reject($"bad IP.source '{s.BadSourceIp}'");
             return;
         }
-        if (s.DestinationIp is not null && !IPAddress.TryParse(s.DestinationIp, out dstIp))
+        if (s.BadDestinationIp is not null)
         {
-            sink.Reject($"bad IP.destination '{s.DestinationIp}'");
+            sink.Reject($"bad IP.destination '{s.BadDestinationIp}'");
             return;
         }
+        var srcIp = s.SourceIp;
+        var dstIp = s.DestinationIp;
         var policies = new List<string>();
         List<PolicyHit>? hits = null;
         if (s.Policies is not null)
@@ -152,8 +167,8 @@ internal sealed class HubbleParser : ILineParser
         {
             Time = time,
             Source = line.Source(s.Node),
-            Src = s.Src.Build(srcIp, s.SourcePort, s.SourceService, s.SourceNames),
-            Dst = s.Dst.Build(dstIp, s.DestinationPort, s.DestinationService, s.DestinationNames),
+            Src = HubbleEndpoint.Build(s.Src, srcIp, s.SourcePort, s.SourceService, s.SourceNames),
+            Dst = HubbleEndpoint.Build(s.Dst, dstIp, s.DestinationPort, s.DestinationService, s.DestinationNames),
             Protocol = s.Protocol,
             Direction = s.Direction switch
             {
@@ -208,66 +223,150 @@ internal sealed class HubbleParser : ILineParser
         sink.Emit(new GapRecord { Time = time, End = end, Source = line.Source(node), Reason = reason, Lost = lost.Count });
     }
 
-    private static void ReadFlowObject(ref Utf8JsonReader reader, ref FlowState state)
+    private void ReadFlowObject(ref Utf8JsonReader reader, ref FlowState state, ReadOnlySpan<byte> line)
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            ReadFlowProperty(ref reader, ref state);
+            ReadFlowProperty(ref reader, ref state, line);
         }
     }
 
-    /// <summary>Reads one Flow property (reader on its name); returns whether it was a Flow field.</summary>
-    private static bool ReadFlowProperty(ref Utf8JsonReader r, ref FlowState s)
+    /// <summary>A string value through the cache (names, verdicts and nodes repeat on every line).</summary>
+    private string? CachedString(ref Utf8JsonReader r)
     {
-        if (r.ValueTextEquals("time"u8)) { r.Read(); s.Time = StringOrNull(ref r); }
-        else if (r.ValueTextEquals("verdict"u8)) { r.Read(); s.Verdict = StringOrNull(ref r); }
-        else if (r.ValueTextEquals("drop_reason_desc"u8)) { r.Read(); s.DropReasonDesc = StringOrNull(ref r); }
-        else if (r.ValueTextEquals("drop_reason"u8)) { r.Read(); s.DropReason = Number(ref r); }
-        else if (r.ValueTextEquals("traffic_direction"u8)) { r.Read(); s.Direction = StringOrNull(ref r); }
-        else if (r.ValueTextEquals("is_reply"u8) || r.ValueTextEquals("reply"u8)) { r.Read(); s.IsReply = r.TokenType is JsonTokenType.True or JsonTokenType.False ? r.GetBoolean() : null; }
-        else if (r.ValueTextEquals("node_name"u8)) { r.Read(); s.Node = StringOrNull(ref r); }
-        else if (r.ValueTextEquals("IP"u8)) { r.Read(); ReadIp(ref r, ref s); }
-        else if (r.ValueTextEquals("l4"u8)) { r.Read(); ReadL4(ref r, ref s); }
-        else if (r.ValueTextEquals("source"u8)) { r.Read(); s.Src.Read(ref r); }
-        else if (r.ValueTextEquals("destination"u8)) { r.Read(); s.Dst.Read(ref r); }
-        else if (r.ValueTextEquals("source_service"u8)) { r.Read(); s.SourceService = ReadService(ref r); }
-        else if (r.ValueTextEquals("destination_service"u8)) { r.Read(); s.DestinationService = ReadService(ref r); }
-        else if (r.ValueTextEquals("source_names"u8)) { r.Read(); s.SourceNames = ReadStrings(ref r); }
-        else if (r.ValueTextEquals("destination_names"u8)) { r.Read(); s.DestinationNames = ReadStrings(ref r); }
-        else if (r.ValueTextEquals("ingress_allowed_by"u8)) { r.Read(); ReadPolicies(ref r, ref s, "ingress", "allow"); }
-        else if (r.ValueTextEquals("egress_allowed_by"u8)) { r.Read(); ReadPolicies(ref r, ref s, "egress", "allow"); }
-        else if (r.ValueTextEquals("ingress_denied_by"u8)) { r.Read(); ReadPolicies(ref r, ref s, "ingress", "deny"); }
-        else if (r.ValueTextEquals("egress_denied_by"u8)) { r.Read(); ReadPolicies(ref r, ref s, "egress", "deny"); }
-        else if (r.ValueTextEquals("aggregate"u8)) { r.Read(); s.AggregateCount = ReadAggregate(ref r); }
-        else
+        if (r.TokenType != JsonTokenType.String)
         {
-            var known = r.ValueTextEquals("uuid"u8) || r.ValueTextEquals("event_type"u8) || r.ValueTextEquals("Type"u8) || r.ValueTextEquals("ethernet"u8)
-                || r.ValueTextEquals("l7"u8) || r.ValueTextEquals("Summary"u8) || r.ValueTextEquals("trace_observation_point"u8)
-                || r.ValueTextEquals("policy_match_type"u8) || r.ValueTextEquals("interface"u8) || r.ValueTextEquals("traffic_direction"u8);
-            r.Read();
             r.Skip();
-            return known;
+            return null;
+        }
+        return r.ValueIsEscaped ? r.GetString() : _strings.Get(r.ValueSpan);
+    }
+
+    /// <summary>An endpoint object; its names and its label set go through caches (the same pods recur line after line).</summary>
+    private HubbleEndpoint? CachedEndpoint(ref Utf8JsonReader r, ReadOnlySpan<byte> line)
+    {
+        if (r.TokenType != JsonTokenType.StartObject)
+        {
+            r.Skip();
+            return null;
+        }
+        var endpoint = new HubbleEndpoint();
+        endpoint.Read(ref r, line, _strings, _labels);
+        return endpoint;
+    }
+
+    private (IPAddress? Address, string? Bad) CachedAddress(ref Utf8JsonReader r)
+    {
+        if (r.TokenType != JsonTokenType.String)
+        {
+            r.Skip();
+            return (null, null);
+        }
+        var ip = r.ValueIsEscaped ? (IPAddress.TryParse(r.GetString(), out var parsed) ? parsed : null) : _addresses.Get(r.ValueSpan, ParseAddress);
+        return ip is null ? (null, r.GetString()) : (ip, null);
+    }
+
+    private enum FlowField
+    {
+        Other = 0, Time, Verdict, DropReasonDesc, DropReason, TrafficDirection, IsReply, NodeName, IP, L4, Source, Destination,
+        SourceService, DestinationService, SourceNames, DestinationNames, IngressAllowedBy, EgressAllowedBy, IngressDeniedBy,
+        EgressDeniedBy, Aggregate, KnownOther,
+    }
+
+    /// <summary>Names a Flow property with one length switch and at most a few byte comparisons (this runs ~25 times a line).</summary>
+    private static FlowField Identify(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        2 => name.SequenceEqual("IP"u8) ? FlowField.IP : name.SequenceEqual("l4"u8) || name.SequenceEqual("l7"u8) ? (name[1] == (byte)'4' ? FlowField.L4 : FlowField.KnownOther) : FlowField.Other,
+        4 => name.SequenceEqual("time"u8) ? FlowField.Time : name.SequenceEqual("uuid"u8) || name.SequenceEqual("Type"u8) ? FlowField.KnownOther : FlowField.Other,
+        5 => name.SequenceEqual("reply"u8) ? FlowField.IsReply : FlowField.Other,
+        6 => name.SequenceEqual("source"u8) ? FlowField.Source : FlowField.Other,
+        7 => name.SequenceEqual("verdict"u8) ? FlowField.Verdict : name.SequenceEqual("Summary"u8) ? FlowField.KnownOther : FlowField.Other,
+        8 => name.SequenceEqual("is_reply"u8) ? FlowField.IsReply : name.SequenceEqual("ethernet"u8) ? FlowField.KnownOther : FlowField.Other,
+        9 => name.SequenceEqual("node_name"u8) ? FlowField.NodeName : name.SequenceEqual("aggregate"u8) ? FlowField.Aggregate : name.SequenceEqual("interface"u8) ? FlowField.KnownOther : FlowField.Other,
+        10 => name.SequenceEqual("event_type"u8) ? FlowField.KnownOther : FlowField.Other,
+        11 => name.SequenceEqual("destination"u8) ? FlowField.Destination : name.SequenceEqual("drop_reason"u8) ? FlowField.DropReason : FlowField.Other,
+        12 => name.SequenceEqual("source_names"u8) ? FlowField.SourceNames : FlowField.Other,
+        14 => name.SequenceEqual("source_service"u8) ? FlowField.SourceService : FlowField.Other,
+        16 => name.SequenceEqual("drop_reason_desc"u8) ? FlowField.DropReasonDesc : name.SequenceEqual("egress_denied_by"u8) ? FlowField.EgressDeniedBy : FlowField.Other,
+        17 => name.SequenceEqual("traffic_direction"u8) ? FlowField.TrafficDirection
+            : name.SequenceEqual("destination_names"u8) ? FlowField.DestinationNames
+            : name.SequenceEqual("egress_allowed_by"u8) ? FlowField.EgressAllowedBy
+            : name.SequenceEqual("ingress_denied_by"u8) ? FlowField.IngressDeniedBy
+            : name.SequenceEqual("policy_match_type"u8) ? FlowField.KnownOther : FlowField.Other,
+        18 => name.SequenceEqual("ingress_allowed_by"u8) ? FlowField.IngressAllowedBy : FlowField.Other,
+        19 => name.SequenceEqual("destination_service"u8) ? FlowField.DestinationService : FlowField.Other,
+        23 => name.SequenceEqual("trace_observation_point"u8) ? FlowField.KnownOther : FlowField.Other,
+        _ => FlowField.Other,
+    };
+
+    /// <summary>Reads one Flow property (reader on its name); returns whether it was a Flow field.</summary>
+    private bool ReadFlowProperty(ref Utf8JsonReader r, ref FlowState s, ReadOnlySpan<byte> line)
+    {
+        var field = r.ValueIsEscaped ? Identify(System.Text.Encoding.UTF8.GetBytes(r.GetString()!)) : Identify(r.ValueSpan);
+        r.Read();
+        switch (field)
+        {
+            case FlowField.Time: ReadTime(ref r, ref s); break;
+            case FlowField.Verdict: s.Verdict = CachedString(ref r); break;
+            case FlowField.DropReasonDesc: s.DropReasonDesc = CachedString(ref r); break;
+            case FlowField.DropReason: s.DropReason = Number(ref r); break;
+            case FlowField.TrafficDirection: s.Direction = CachedString(ref r); break;
+            case FlowField.IsReply: s.IsReply = r.TokenType is JsonTokenType.True or JsonTokenType.False ? r.GetBoolean() : null; break;
+            case FlowField.NodeName: s.Node = CachedString(ref r); break;
+            case FlowField.IP: ReadIp(ref r, ref s); break;
+            case FlowField.L4: ReadL4(ref r, ref s); break;
+            case FlowField.Source: s.Src = CachedEndpoint(ref r, line); break;
+            case FlowField.Destination: s.Dst = CachedEndpoint(ref r, line); break;
+            case FlowField.SourceService: s.SourceService = ReadService(ref r); break;
+            case FlowField.DestinationService: s.DestinationService = ReadService(ref r); break;
+            case FlowField.SourceNames: s.SourceNames = ReadStrings(ref r); break;
+            case FlowField.DestinationNames: s.DestinationNames = ReadStrings(ref r); break;
+            case FlowField.IngressAllowedBy: ReadPolicies(ref r, ref s, "ingress", "allow"); break;
+            case FlowField.EgressAllowedBy: ReadPolicies(ref r, ref s, "egress", "allow"); break;
+            case FlowField.IngressDeniedBy: ReadPolicies(ref r, ref s, "ingress", "deny"); break;
+            case FlowField.EgressDeniedBy: ReadPolicies(ref r, ref s, "egress", "deny"); break;
+            case FlowField.Aggregate: s.AggregateCount = ReadAggregate(ref r); break;
+            default:
+                r.Skip();
+                return field == FlowField.KnownOther;
         }
         return true;
     }
 
-    private static void ReadIp(ref Utf8JsonReader r, ref FlowState s)
+    private void ReadTime(ref Utf8JsonReader r, ref FlowState s)
+    {
+        if (r.TokenType != JsonTokenType.String)
+        {
+            r.Skip();
+            return;
+        }
+        if (!r.ValueIsEscaped && Timestamp.TryParseRfc3339(r.ValueSpan, out var time))
+        {
+            s.ParsedTime = time;
+            s.Time = null;
+        }
+        else
+        {
+            s.ParsedTime = null;
+            s.Time = r.GetString();
+        }
+        s.HasTime = true;
+    }
+
+    private void ReadIp(ref Utf8JsonReader r, ref FlowState s)
     {
         if (r.TokenType != JsonTokenType.StartObject)
         {
             r.Skip();
             return;
         }
-        string? xlated = null;
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
-            if (r.ValueTextEquals("source"u8)) { r.Read(); s.SourceIp = StringOrNull(ref r); }
-            else if (r.ValueTextEquals("destination"u8)) { r.Read(); s.DestinationIp = StringOrNull(ref r); }
-            else if (r.ValueTextEquals("source_xlated"u8)) { r.Read(); xlated = StringOrNull(ref r); }
+            // source_xlated (post-SNAT) is what the peer saw; the pod is IP.source, which is what we keep.
+            if (r.ValueTextEquals("source"u8)) { r.Read(); (s.SourceIp, s.BadSourceIp) = CachedAddress(ref r); }
+            else if (r.ValueTextEquals("destination"u8)) { r.Read(); (s.DestinationIp, s.BadDestinationIp) = CachedAddress(ref r); }
             else { r.Read(); r.Skip(); }
         }
-        // source_xlated is the post-SNAT address: the peer saw that one; the pod is IP.source, which we keep.
-        _ = xlated;
     }
 
     private static void ReadL4(ref Utf8JsonReader r, ref FlowState s)
@@ -446,6 +545,8 @@ internal sealed class HubbleParser : ILineParser
 
     private struct FlowState
     {
+        public bool HasTime;
+        public Timestamp? ParsedTime;
         public string? Time;
         public string? Verdict;
         public string? DropReasonDesc;
@@ -453,15 +554,17 @@ internal sealed class HubbleParser : ILineParser
         public string? Direction;
         public bool? IsReply;
         public string? Node;
-        public string? SourceIp;
-        public string? DestinationIp;
+        public IPAddress? SourceIp;
+        public IPAddress? DestinationIp;
+        public string? BadSourceIp;
+        public string? BadDestinationIp;
         public Protocol Protocol;
         public int? SourcePort;
         public int? DestinationPort;
         public int? IcmpType;
         public int? IcmpCode;
-        public HubbleEndpoint Src;
-        public HubbleEndpoint Dst;
+        public HubbleEndpoint? Src;
+        public HubbleEndpoint? Dst;
         public string? SourceService;
         public string? DestinationService;
         public List<string>? SourceNames;
@@ -471,17 +574,36 @@ internal sealed class HubbleParser : ILineParser
     }
 }
 
-/// <summary>A Hubble Endpoint object: identity, namespace, pod, workloads, labels.</summary>
-internal struct HubbleEndpoint
+/// <summary>A Hubble Endpoint object: identity, namespace, pod, workloads, labels. Immutable once read; shared between flows.</summary>
+internal sealed class HubbleEndpoint
 {
     private long? _identity;
     private string? _namespace;
     private string? _pod;
     private string? _workload;
     private string? _workloadKind;
-    private Dictionary<string, string>? _labels;
+    private IReadOnlyDictionary<string, string>? _labels;
 
-    public void Read(ref Utf8JsonReader r)
+    private static readonly Func<ReadOnlySpan<byte>, Dictionary<string, string>> ParseLabels = bytes =>
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        var reader = new Utf8JsonReader(bytes);
+        reader.Read();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                AddLabel(labels, reader.GetString()!);
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+        return labels;
+    };
+
+    public void Read(ref Utf8JsonReader r, ReadOnlySpan<byte> line, Utf8StringCache strings, Utf8Cache<Dictionary<string, string>> labelSets)
     {
         if (r.TokenType != JsonTokenType.StartObject)
         {
@@ -496,8 +618,8 @@ internal struct HubbleEndpoint
                 _identity = r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var id) ? id
                     : r.TokenType == JsonTokenType.String && long.TryParse(r.ValueSpan, NumberStyles.Integer, CultureInfo.InvariantCulture, out var sid) ? sid : null;
             }
-            else if (r.ValueTextEquals("namespace"u8)) { r.Read(); _namespace = r.TokenType == JsonTokenType.String ? r.GetString() : null; }
-            else if (r.ValueTextEquals("pod_name"u8)) { r.Read(); _pod = r.TokenType == JsonTokenType.String ? r.GetString() : null; }
+            else if (r.ValueTextEquals("namespace"u8)) { r.Read(); _namespace = Text(ref r, strings); }
+            else if (r.ValueTextEquals("pod_name"u8)) { r.Read(); _pod = Text(ref r, strings); }
             else if (r.ValueTextEquals("labels"u8))
             {
                 r.Read();
@@ -506,17 +628,10 @@ internal struct HubbleEndpoint
                     r.Skip();
                     continue;
                 }
-                while (r.Read() && r.TokenType != JsonTokenType.EndArray)
-                {
-                    if (r.TokenType == JsonTokenType.String)
-                    {
-                        AddLabel(r.GetString()!);
-                    }
-                    else
-                    {
-                        r.Skip();
-                    }
-                }
+                var start = (int)r.TokenStartIndex;
+                r.Skip();
+                var set = labelSets.Get(line[start..(int)r.BytesConsumed], ParseLabels);
+                _labels = set.Count == 0 ? null : set;
             }
             else if (r.ValueTextEquals("workloads"u8))
             {
@@ -531,8 +646,8 @@ internal struct HubbleEndpoint
                     string? name = null, kind = null;
                     while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
                     {
-                        if (r.ValueTextEquals("name"u8)) { r.Read(); name = r.TokenType == JsonTokenType.String ? r.GetString() : null; }
-                        else if (r.ValueTextEquals("kind"u8)) { r.Read(); kind = r.TokenType == JsonTokenType.String ? r.GetString() : null; }
+                        if (r.ValueTextEquals("name"u8)) { r.Read(); name = Text(ref r, strings); }
+                        else if (r.ValueTextEquals("kind"u8)) { r.Read(); kind = Text(ref r, strings); }
                         else { r.Read(); r.Skip(); }
                     }
                     if (_workload is null && name is not null)
@@ -550,32 +665,41 @@ internal struct HubbleEndpoint
         }
     }
 
-    private void AddLabel(string label)
+    private static string? Text(ref Utf8JsonReader r, Utf8StringCache strings)
+    {
+        if (r.TokenType != JsonTokenType.String)
+        {
+            r.Skip();
+            return null;
+        }
+        return r.ValueIsEscaped ? r.GetString() : strings.Get(r.ValueSpan);
+    }
+
+    private static void AddLabel(Dictionary<string, string> labels, string label)
     {
         // "k8s:app=web" -> app=web; other sources keep their prefix ("reserved:host", "cidr:1.1.1.1/32").
         var text = label.StartsWith("k8s:", StringComparison.Ordinal) ? label[4..] : label;
         var eq = text.IndexOf('=', StringComparison.Ordinal);
-        _labels ??= new Dictionary<string, string>(StringComparer.Ordinal);
         if (eq < 0)
         {
-            _labels[text] = "";
+            labels[text] = "";
         }
         else
         {
-            _labels[text[..eq]] = text[(eq + 1)..];
+            labels[text[..eq]] = text[(eq + 1)..];
         }
     }
 
-    public readonly FlowEndpoint Build(IPAddress? ip, int? port, string? service, List<string>? names) => new()
+    public static FlowEndpoint Build(HubbleEndpoint? e, IPAddress? ip, int? port, string? service, List<string>? names) => new()
     {
         IP = ip,
         Port = port,
-        Namespace = _namespace,
-        Pod = _pod,
-        Workload = _workload,
-        WorkloadKind = _workloadKind,
-        Labels = _labels,
-        Identity = _identity,
+        Namespace = e?._namespace,
+        Pod = e?._pod,
+        Workload = e?._workload,
+        WorkloadKind = e?._workloadKind,
+        Labels = e?._labels,
+        Identity = e?._identity,
         Service = service,
         Names = names,
     };

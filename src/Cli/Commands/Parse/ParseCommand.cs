@@ -56,8 +56,10 @@ internal sealed class ParseCommand(Terminal terminal) : Command<ParseSettings>
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
 
         using var rejects = settings.Rejects is null ? null : OpenRejects(settings.Rejects);
-        using var rejectWriter = rejects is null ? null : new Utf8JsonWriter(rejects);
-        using var json = new Utf8JsonWriter(terminal.OutStream);
+        // Records are data for people and tools, not for embedding in HTML: keep quotes and '+' readable.
+        var jsonOptions = new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        using var rejectWriter = rejects is null ? null : new Utf8JsonWriter(rejects, jsonOptions);
+        using var json = new Utf8JsonWriter(terminal.OutStream, jsonOptions);
         var table = settings.Output == "table";
         if (table)
         {
