@@ -59,7 +59,7 @@ internal sealed class HubbleParser : ILineParser
                 else if (reader.ValueTextEquals("time"u8))
                 {
                     reader.Read();
-                    wrapperTime = StringOrNull(ref reader);
+                    wrapperTime = JsonValues.StringOrNull(ref reader);
                     if (!state.HasTime && wrapperTime is not null)
                     {
                         state.Time = wrapperTime;
@@ -309,7 +309,7 @@ internal sealed class HubbleParser : ILineParser
             case FlowField.Time: ReadTime(ref r, ref s); break;
             case FlowField.Verdict: s.Verdict = CachedString(ref r); break;
             case FlowField.DropReasonDesc: s.DropReasonDesc = CachedString(ref r); break;
-            case FlowField.DropReason: s.DropReason = Number(ref r); break;
+            case FlowField.DropReason: s.DropReason = JsonValues.Int64(ref r); break;
             case FlowField.TrafficDirection: s.Direction = CachedString(ref r); break;
             case FlowField.IsReply: s.IsReply = r.TokenType is JsonTokenType.True or JsonTokenType.False ? r.GetBoolean() : null; break;
             case FlowField.NodeName: s.Node = CachedString(ref r); break;
@@ -319,8 +319,8 @@ internal sealed class HubbleParser : ILineParser
             case FlowField.Destination: s.Dst = CachedEndpoint(ref r, line); break;
             case FlowField.SourceService: s.SourceService = ReadService(ref r); break;
             case FlowField.DestinationService: s.DestinationService = ReadService(ref r); break;
-            case FlowField.SourceNames: s.SourceNames = ReadStrings(ref r); break;
-            case FlowField.DestinationNames: s.DestinationNames = ReadStrings(ref r); break;
+            case FlowField.SourceNames: s.SourceNames = JsonValues.Strings(ref r); break;
+            case FlowField.DestinationNames: s.DestinationNames = JsonValues.Strings(ref r); break;
             case FlowField.IngressAllowedBy: ReadPolicies(ref r, ref s, "ingress", "allow"); break;
             case FlowField.EgressAllowedBy: ReadPolicies(ref r, ref s, "egress", "allow"); break;
             case FlowField.IngressDeniedBy: ReadPolicies(ref r, ref s, "ingress", "deny"); break;
@@ -394,10 +394,10 @@ internal sealed class HubbleParser : ILineParser
             }
             while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
             {
-                if (r.ValueTextEquals("source_port"u8)) { r.Read(); s.SourcePort = (int?)Number(ref r); }
-                else if (r.ValueTextEquals("destination_port"u8)) { r.Read(); s.DestinationPort = (int?)Number(ref r); }
-                else if (r.ValueTextEquals("type"u8)) { r.Read(); s.IcmpType = (int?)Number(ref r); }
-                else if (r.ValueTextEquals("code"u8)) { r.Read(); s.IcmpCode = (int?)Number(ref r); }
+                if (r.ValueTextEquals("source_port"u8)) { r.Read(); s.SourcePort = (int?)JsonValues.Int64(ref r); }
+                else if (r.ValueTextEquals("destination_port"u8)) { r.Read(); s.DestinationPort = (int?)JsonValues.Int64(ref r); }
+                else if (r.ValueTextEquals("type"u8)) { r.Read(); s.IcmpType = (int?)JsonValues.Int64(ref r); }
+                else if (r.ValueTextEquals("code"u8)) { r.Read(); s.IcmpCode = (int?)JsonValues.Int64(ref r); }
                 else { r.Read(); r.Skip(); }
             }
         }
@@ -419,8 +419,8 @@ internal sealed class HubbleParser : ILineParser
         string? name = null, ns = null;
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
-            if (r.ValueTextEquals("name"u8)) { r.Read(); name = StringOrNull(ref r); }
-            else if (r.ValueTextEquals("namespace"u8)) { r.Read(); ns = StringOrNull(ref r); }
+            if (r.ValueTextEquals("name"u8)) { r.Read(); name = JsonValues.StringOrNull(ref r); }
+            else if (r.ValueTextEquals("namespace"u8)) { r.Read(); ns = JsonValues.StringOrNull(ref r); }
             else { r.Read(); r.Skip(); }
         }
         return name is null ? null : ns is null ? name : $"{ns}/{name}";
@@ -438,10 +438,10 @@ internal sealed class HubbleParser : ILineParser
             string? name = null, ns = null, kind = null, revision = null;
             while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
             {
-                if (r.ValueTextEquals("name"u8)) { r.Read(); name = StringOrNull(ref r); }
-                else if (r.ValueTextEquals("namespace"u8)) { r.Read(); ns = StringOrNull(ref r); }
-                else if (r.ValueTextEquals("kind"u8)) { r.Read(); kind = StringOrNull(ref r); }
-                else if (r.ValueTextEquals("revision"u8)) { r.Read(); revision = r.TokenType == JsonTokenType.Number ? Encoding(ref r) : StringOrNull(ref r); }
+                if (r.ValueTextEquals("name"u8)) { r.Read(); name = JsonValues.StringOrNull(ref r); }
+                else if (r.ValueTextEquals("namespace"u8)) { r.Read(); ns = JsonValues.StringOrNull(ref r); }
+                else if (r.ValueTextEquals("kind"u8)) { r.Read(); kind = JsonValues.StringOrNull(ref r); }
+                else if (r.ValueTextEquals("revision"u8)) { r.Read(); revision = r.TokenType == JsonTokenType.Number ? Encoding(ref r) : JsonValues.StringOrNull(ref r); }
                 else { r.Read(); r.Skip(); }
             }
             if (name is not null)
@@ -462,7 +462,7 @@ internal sealed class HubbleParser : ILineParser
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
             r.Read();
-            total += Number(ref r) ?? 0;
+            total += JsonValues.Int64(ref r) ?? 0;
         }
         return total;
     }
@@ -477,63 +477,19 @@ internal sealed class HubbleParser : ILineParser
         }
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
-            if (r.ValueTextEquals("source"u8)) { r.Read(); lost.Source = StringOrNull(ref r); }
-            else if (r.ValueTextEquals("num_events_lost"u8)) { r.Read(); lost.Count = Number(ref r); }
-            else if (r.ValueTextEquals("first"u8)) { r.Read(); lost.First = StringOrNull(ref r); }
-            else if (r.ValueTextEquals("last"u8)) { r.Read(); lost.Last = StringOrNull(ref r); }
+            if (r.ValueTextEquals("source"u8)) { r.Read(); lost.Source = JsonValues.StringOrNull(ref r); }
+            else if (r.ValueTextEquals("num_events_lost"u8)) { r.Read(); lost.Count = JsonValues.Int64(ref r); }
+            else if (r.ValueTextEquals("first"u8)) { r.Read(); lost.First = JsonValues.StringOrNull(ref r); }
+            else if (r.ValueTextEquals("last"u8)) { r.Read(); lost.Last = JsonValues.StringOrNull(ref r); }
             else { r.Read(); r.Skip(); }
         }
         return lost;
     }
 
-    private static List<string>? ReadStrings(ref Utf8JsonReader r)
-    {
-        if (r.TokenType != JsonTokenType.StartArray)
-        {
-            r.Skip();
-            return null;
-        }
-        var list = new List<string>();
-        while (r.Read() && r.TokenType != JsonTokenType.EndArray)
-        {
-            if (r.TokenType == JsonTokenType.String)
-            {
-                list.Add(r.GetString()!);
-            }
-            else
-            {
-                r.Skip();
-            }
-        }
-        return list;
-    }
 
-    private static string? StringOrNull(ref Utf8JsonReader r)
-    {
-        if (r.TokenType == JsonTokenType.String)
-        {
-            return r.GetString();
-        }
-        r.Skip();
-        return null;
-    }
 
     private static string Encoding(ref Utf8JsonReader r) => System.Text.Encoding.UTF8.GetString(r.ValueSpan);
 
-    /// <summary>A number, also when protojson wrote a 64-bit value as a string; null otherwise.</summary>
-    private static long? Number(ref Utf8JsonReader r)
-    {
-        if (r.TokenType == JsonTokenType.Number && r.TryGetInt64(out var n))
-        {
-            return n;
-        }
-        if (r.TokenType == JsonTokenType.String && long.TryParse(r.ValueSpan, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed))
-        {
-            return parsed;
-        }
-        r.Skip();
-        return null;
-    }
 
     private struct LostState
     {

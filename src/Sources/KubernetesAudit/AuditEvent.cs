@@ -1,3 +1,4 @@
+using PolicyTrail.Sources.Formats;
 using System.Globalization;
 using System.Text.Json;
 
@@ -48,21 +49,21 @@ internal sealed class AuditEvent
     /// <summary>Reads one Event property (reader on its name) and its value; unknown properties are skipped.</summary>
     public void ReadProperty(ref Utf8JsonReader r)
     {
-        if (r.ValueTextEquals("kind"u8)) { r.Read(); Kind = StringOrNull(ref r); }
-        else if (r.ValueTextEquals("apiVersion"u8)) { r.Read(); ApiVersion = StringOrNull(ref r); }
-        else if (r.ValueTextEquals("auditID"u8)) { r.Read(); AuditId = StringOrNull(ref r); }
-        else if (r.ValueTextEquals("stage"u8)) { r.Read(); Stage = StringOrNull(ref r); }
-        else if (r.ValueTextEquals("requestURI"u8)) { r.Read(); RequestUri = StringOrNull(ref r); }
-        else if (r.ValueTextEquals("verb"u8)) { r.Read(); Verb = StringOrNull(ref r); }
+        if (r.ValueTextEquals("kind"u8)) { r.Read(); Kind = JsonValues.StringOrNull(ref r); }
+        else if (r.ValueTextEquals("apiVersion"u8)) { r.Read(); ApiVersion = JsonValues.StringOrNull(ref r); }
+        else if (r.ValueTextEquals("auditID"u8)) { r.Read(); AuditId = JsonValues.StringOrNull(ref r); }
+        else if (r.ValueTextEquals("stage"u8)) { r.Read(); Stage = JsonValues.StringOrNull(ref r); }
+        else if (r.ValueTextEquals("requestURI"u8)) { r.Read(); RequestUri = JsonValues.StringOrNull(ref r); }
+        else if (r.ValueTextEquals("verb"u8)) { r.Read(); Verb = JsonValues.StringOrNull(ref r); }
         else if (r.ValueTextEquals("user"u8)) { r.Read(); ReadUser(ref r, impersonated: false); }
         else if (r.ValueTextEquals("impersonatedUser"u8)) { r.Read(); ReadUser(ref r, impersonated: true); }
         else if (r.ValueTextEquals("objectRef"u8)) { r.Read(); ReadObjectRef(ref r); }
         else if (r.ValueTextEquals("responseStatus"u8)) { r.Read(); ReadResponseStatus(ref r); }
         else if (r.ValueTextEquals("requestObject"u8)) { r.Read(); RequestObject = RawRange(ref r); }
         else if (r.ValueTextEquals("responseObject"u8)) { r.Read(); ResponseObject = RawRange(ref r); }
-        else if (r.ValueTextEquals("stageTimestamp"u8)) { r.Read(); StageTimestamp = StringOrNull(ref r); }
-        else if (r.ValueTextEquals("requestReceivedTimestamp"u8)) { r.Read(); RequestReceivedTimestamp = StringOrNull(ref r); }
-        else if (r.ValueTextEquals("timestamp"u8)) { r.Read(); Timestamp = StringOrNull(ref r); }
+        else if (r.ValueTextEquals("stageTimestamp"u8)) { r.Read(); StageTimestamp = JsonValues.StringOrNull(ref r); }
+        else if (r.ValueTextEquals("requestReceivedTimestamp"u8)) { r.Read(); RequestReceivedTimestamp = JsonValues.StringOrNull(ref r); }
+        else if (r.ValueTextEquals("timestamp"u8)) { r.Read(); Timestamp = JsonValues.StringOrNull(ref r); }
         else
         {
             r.Read();
@@ -82,13 +83,13 @@ internal sealed class AuditEvent
             if (r.ValueTextEquals("username"u8))
             {
                 r.Read();
-                var name = StringOrNull(ref r);
+                var name = JsonValues.StringOrNull(ref r);
                 if (impersonated) { ImpersonatedUser = name; } else { Username = name; }
             }
             else if (!impersonated && r.ValueTextEquals("groups"u8))
             {
                 r.Read();
-                Groups = Strings(ref r);
+                Groups = JsonValues.Strings(ref r);
             }
             else
             {
@@ -108,12 +109,12 @@ internal sealed class AuditEvent
         HasObjectRef = true;
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
-            if (r.ValueTextEquals("resource"u8)) { r.Read(); Resource = StringOrNull(ref r); }
-            else if (r.ValueTextEquals("namespace"u8)) { r.Read(); Namespace = StringOrNull(ref r); }
-            else if (r.ValueTextEquals("name"u8)) { r.Read(); Name = StringOrNull(ref r); }
-            else if (r.ValueTextEquals("apiGroup"u8)) { r.Read(); ApiGroup = StringOrNull(ref r); }
-            else if (r.ValueTextEquals("apiVersion"u8)) { r.Read(); ObjectApiVersion = StringOrNull(ref r); }
-            else if (r.ValueTextEquals("subresource"u8)) { r.Read(); Subresource = StringOrNull(ref r); }
+            if (r.ValueTextEquals("resource"u8)) { r.Read(); Resource = JsonValues.StringOrNull(ref r); }
+            else if (r.ValueTextEquals("namespace"u8)) { r.Read(); Namespace = JsonValues.StringOrNull(ref r); }
+            else if (r.ValueTextEquals("name"u8)) { r.Read(); Name = JsonValues.StringOrNull(ref r); }
+            else if (r.ValueTextEquals("apiGroup"u8)) { r.Read(); ApiGroup = JsonValues.StringOrNull(ref r); }
+            else if (r.ValueTextEquals("apiVersion"u8)) { r.Read(); ObjectApiVersion = JsonValues.StringOrNull(ref r); }
+            else if (r.ValueTextEquals("subresource"u8)) { r.Read(); Subresource = JsonValues.StringOrNull(ref r); }
             else { r.Read(); r.Skip(); }
         }
     }
@@ -167,35 +168,5 @@ internal sealed class AuditEvent
         return (start, checked((int)r.BytesConsumed) - start);
     }
 
-    private static string? StringOrNull(ref Utf8JsonReader r)
-    {
-        if (r.TokenType == JsonTokenType.String)
-        {
-            return r.GetString();
-        }
-        r.Skip();
-        return null;
-    }
 
-    private static List<string>? Strings(ref Utf8JsonReader r)
-    {
-        if (r.TokenType != JsonTokenType.StartArray)
-        {
-            r.Skip();
-            return null;
-        }
-        var list = new List<string>();
-        while (r.Read() && r.TokenType != JsonTokenType.EndArray)
-        {
-            if (r.TokenType == JsonTokenType.String)
-            {
-                list.Add(r.GetString()!);
-            }
-            else
-            {
-                r.Skip();
-            }
-        }
-        return list;
-    }
 }

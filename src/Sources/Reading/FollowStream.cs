@@ -5,7 +5,7 @@ namespace PolicyTrail.Sources.Reading;
 /// top; when it is rotated (renamed or deleted and re-created) it finishes the old file, then opens the new one at the
 /// start. Ends when the token is cancelled. Linux: rotation is seen through /proc/self/fd.
 /// </summary>
-public sealed class FollowStream : Stream
+public sealed class FollowStream : ReadOnlyStream
 {
     private readonly string _path;
     private readonly CancellationToken _stop;
@@ -23,9 +23,6 @@ public sealed class FollowStream : Stream
 
     /// <summary>Raised when the stream switched to a new file (rotation) or restarted it (truncation).</summary>
     public event Action<string>? Restarted;
-
-    /// <inheritdoc />
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     /// <inheritdoc />
     public override int Read(Span<byte> buffer)
@@ -84,25 +81,6 @@ public sealed class FollowStream : Stream
 
     private static FileStream OpenShared(string path) =>
         new(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
-
-    /// <inheritdoc />
-    public override bool CanRead => true;
-    /// <inheritdoc />
-    public override bool CanSeek => false;
-    /// <inheritdoc />
-    public override bool CanWrite => false;
-    /// <inheritdoc />
-    public override long Length => throw new NotSupportedException();
-    /// <inheritdoc />
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    /// <inheritdoc />
-    public override void Flush() { }
-    /// <inheritdoc />
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    /// <inheritdoc />
-    public override void SetLength(long value) => throw new NotSupportedException();
-    /// <inheritdoc />
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
