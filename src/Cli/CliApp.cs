@@ -32,6 +32,7 @@ internal static class CliApp
             config.ConfigureConsole(console);
             config.PropagateExceptions();
             config.AddExample("explain", "--cluster", "examples/cluster", "--from", "frontend/web-7d4b9c-x2x7p", "--to", "payments/api-5f6c8d-k9j2q", "--port", "8443");
+            config.AddExample("parse", "flows.jsonl", "-o", "table");
             Commands.Explain.ExplainCommand.Register(config);
             Commands.Parse.ParseCommand.Register(config);
         });
