@@ -110,6 +110,8 @@ public sealed record NodeInfo
 {
     /// <summary>Name of the node.</summary>
     public required string Name { get; init; }
+    /// <summary>The node's labels (AdminNetworkPolicy "nodes" peers select by them).</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
     /// <summary>status.addresses that are IP addresses.</summary>
     public IReadOnlyList<IPAddress> Addresses { get; init; } = Array.Empty<IPAddress>();
     /// <summary>spec.podCIDRs: an address in one of them that no pod holds is unknown, not external.</summary>

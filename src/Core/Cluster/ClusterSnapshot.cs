@@ -15,4 +15,8 @@ public sealed record ClusterSnapshot
     public IReadOnlyList<NodeInfo> Nodes { get; init; } = Array.Empty<NodeInfo>();
     /// <summary>NetworkPolicies.</summary>
     public IReadOnlyList<NetworkPolicyInfo> NetworkPolicies { get; init; } = Array.Empty<NetworkPolicyInfo>();
+    /// <summary>AdminNetworkPolicies (policy.networking.k8s.io/v1alpha1), in the order read.</summary>
+    public IReadOnlyList<AdminNetworkPolicyInfo> AdminNetworkPolicies { get; init; } = Array.Empty<AdminNetworkPolicyInfo>();
+    /// <summary>The BaselineAdminNetworkPolicy (the singleton "default"), when there is one.</summary>
+    public AdminNetworkPolicyInfo? BaselineAdminNetworkPolicy { get; init; }
 }

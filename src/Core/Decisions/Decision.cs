@@ -1,3 +1,5 @@
+using PolicyTrail.Core.Cluster;
+
 namespace PolicyTrail.Core.Decisions;
 
 /// <summary>A NetworkPolicy named by namespace and name, with the resourceVersion the decision used.</summary>
@@ -16,6 +18,27 @@ public sealed record PolicyRef(string Namespace, string Name, string? ResourceVe
 /// </summary>
 public sealed record RuleMatch(PolicyRef Policy, int Rule, int? Peer, int? Port);
 
+/// <summary>Which tier of policy decided a direction.</summary>
+public enum DecisionTier
+{
+    /// <summary>Not set.</summary>
+    Unknown = 0,
+    /// <summary>No policy decided: the default allow (or the side was not evaluated).</summary>
+    None,
+    /// <summary>An AdminNetworkPolicy Allow or Deny rule.</summary>
+    Admin,
+    /// <summary>NetworkPolicy isolation and rules.</summary>
+    NetworkPolicy,
+    /// <summary>A BaselineAdminNetworkPolicy Allow or Deny rule.</summary>
+    Baseline,
+}
+
+/// <summary>
+/// One rule of an AdminNetworkPolicy or BaselineAdminNetworkPolicy that matched: the policy, the 0-based rule index
+/// in its ingress or egress list, the rule's name and its action.
+/// </summary>
+public sealed record AdminRuleMatch(AdminPolicyKind Kind, string Policy, string? ResourceVersion, int Rule, string? RuleName, AdminAction Action);
+
 /// <summary>The decision of one direction: the source's egress or the destination's ingress.</summary>
 public sealed record DirectionDecision
 {
@@ -29,6 +52,12 @@ public sealed record DirectionDecision
     public IReadOnlyList<PolicyRef> SelectedBy { get; init; } = Array.Empty<PolicyRef>();
     /// <summary>Every (policy, rule, peer, port) that admits the connection.</summary>
     public IReadOnlyList<RuleMatch> AllowedBy { get; init; } = Array.Empty<RuleMatch>();
+    /// <summary>The tier that decided this direction.</summary>
+    public DecisionTier Tier { get; init; } = DecisionTier.None;
+    /// <summary>The admin or baseline rule (Allow or Deny) that decided, when one did.</summary>
+    public AdminRuleMatch? DecidedBy { get; init; }
+    /// <summary>The AdminNetworkPolicy Pass rule that sent this direction on to NetworkPolicy, when one did.</summary>
+    public AdminRuleMatch? PassedBy { get; init; }
 
     /// <summary>The decision of a side no policy governs (not isolated, allowed).</summary>
     public static DirectionDecision NotApplicable { get; } = new() { Verdict = Verdict.Allow, Applies = false };

@@ -274,8 +274,11 @@ public static class KubectlOutputReader
             case "NetworkPolicy" when apiVersion is null or "networking.k8s.io/v1" or "extensions/v1beta1":
                 Map<V1NetworkPolicy>(element, context, path, kind, builder, (o, s, p) => builder.Add(kind, Key(o.Metadata), ObjectMapper.NetworkPolicy(o, s, p)));
                 break;
+            case "AdminNetworkPolicy" or "BaselineAdminNetworkPolicy" when apiVersion is null or "policy.networking.k8s.io/v1alpha1":
+                MapAdmin(element, context, path, kind, builder);
+                break;
             default:
-                builder.Skip(apiVersion is null || kind != "NetworkPolicy" ? kind : $"{kind} ({apiVersion})");
+                builder.Skip(apiVersion is null || kind is not ("NetworkPolicy" or "AdminNetworkPolicy" or "BaselineAdminNetworkPolicy") ? kind : $"{kind} ({apiVersion})");
                 break;
         }
     }
@@ -315,6 +318,31 @@ public static class KubectlOutputReader
         {
             builder.Problems.Add($"{context.Position(Combine(path, field))}: {display}: {field[1..].TrimStart('.')}: {message}");
         }
+    }
+
+    /// <summary>Admin policies have no KubernetesClient model: read from the JSON element, with the same message shape.</summary>
+    private static void MapAdmin(JsonElement element, ObjectContext context, string path, string kind, SnapshotBuilder builder)
+    {
+        string? name = null;
+        if (element.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object
+            && metadata.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String)
+        {
+            name = n.GetString();
+        }
+        if (string.IsNullOrEmpty(name))
+        {
+            builder.Problems.Add($"{context.Position(Combine(path, "$.metadata"))}: {kind}: metadata.name is missing");
+            return;
+        }
+        var location = new SourceLocation(context.File, context.YamlRoot is null ? path : YamlToJson.LineOf(context.YamlRoot, path).ToString(CultureInfo.InvariantCulture));
+        var problems = new ProblemSink();
+        var adminKind = kind == "AdminNetworkPolicy" ? AdminPolicyKind.AdminNetworkPolicy : AdminPolicyKind.BaselineAdminNetworkPolicy;
+        var policy = AdminPolicyMapper.Map(element, adminKind, name, location, problems);
+        foreach (var (field, message) in problems.Items)
+        {
+            builder.Problems.Add($"{context.Position(Combine(path, field))}: {kind} {name}: {field[1..].TrimStart('.')}: {message}");
+        }
+        builder.Add(kind, name, policy);
     }
 
     private static string Combine(string objectPath, string fieldPath) => objectPath + fieldPath.TrimStart('$');

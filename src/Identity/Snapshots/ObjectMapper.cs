@@ -162,7 +162,7 @@ internal static class ObjectMapper
                 problems.Add($"$.spec.podCIDRs[{i}]", error);
             }
         }
-        return new NodeInfo { Name = node.Metadata?.Name ?? "", Addresses = addresses, PodCidrs = cidrs, Source = source };
+        return new NodeInfo { Name = node.Metadata?.Name ?? "", Labels = Labels(node.Metadata?.Labels), Addresses = addresses, PodCidrs = cidrs, Source = source };
     }
 
     public static NetworkPolicyInfo NetworkPolicy(V1NetworkPolicy policy, SourceLocation source, ProblemSink problems)
@@ -298,7 +298,7 @@ internal static class ObjectMapper
         return new PolicyPortInfo(protocol, value, port.EndPort);
     }
 
-    private static LabelSelector? Selector(V1LabelSelector? selector, string path, ProblemSink problems)
+    internal static LabelSelector? Selector(V1LabelSelector? selector, string path, ProblemSink problems)
     {
         if (selector is null)
         {
@@ -336,7 +336,7 @@ internal static class ObjectMapper
         return new LabelSelector(Labels(selector.MatchLabels), requirements);
     }
 
-    private static Protocol ProtocolOf(string? text, string path, ProblemSink problems)
+    internal static Protocol ProtocolOf(string? text, string path, ProblemSink problems)
     {
         if (string.IsNullOrEmpty(text))
         {
@@ -386,6 +386,6 @@ internal static class ObjectMapper
         }
     }
 
-    private static Dictionary<string, string> Labels(IDictionary<string, string>? labels) =>
+    internal static Dictionary<string, string> Labels(IDictionary<string, string>? labels) =>
         labels is null ? [] : new Dictionary<string, string>(labels, StringComparer.Ordinal);
 }

@@ -41,6 +41,8 @@ internal sealed class SnapshotBuilder
                 EndpointSlices = values.OfType<EndpointSliceInfo>().ToList(),
                 Nodes = values.OfType<NodeInfo>().ToList(),
                 NetworkPolicies = values.OfType<NetworkPolicyInfo>().ToList(),
+                AdminNetworkPolicies = values.OfType<AdminNetworkPolicyInfo>().Where(p => p.Kind == AdminPolicyKind.AdminNetworkPolicy).ToList(),
+                BaselineAdminNetworkPolicy = values.OfType<AdminNetworkPolicyInfo>().FirstOrDefault(p => p.Kind == AdminPolicyKind.BaselineAdminNetworkPolicy),
             },
             Files = files,
             SkippedKinds = new Dictionary<string, int>(_skipped),

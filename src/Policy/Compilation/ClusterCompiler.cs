@@ -140,12 +140,14 @@ internal static class ClusterCompiler
             }
         }
 
+        CompileAdminPolicies(snapshot, pods, context);
+
         foreach (var pod in pods)
         {
             pod.IngressRefs = pod.IngressPolicies.Select(p => p.Ref).ToArray();
             pod.EgressRefs = pod.EgressPolicies.Select(p => p.Ref).ToArray();
-            pod.IngressDenied = new DirectionDecision { Verdict = Verdict.Deny, Isolated = true, SelectedBy = pod.IngressRefs };
-            pod.EgressDenied = new DirectionDecision { Verdict = Verdict.Deny, Isolated = true, SelectedBy = pod.EgressRefs };
+            pod.IngressDenied = new DirectionDecision { Verdict = Verdict.Deny, Isolated = true, SelectedBy = pod.IngressRefs, Tier = DecisionTier.NetworkPolicy };
+            pod.EgressDenied = new DirectionDecision { Verdict = Verdict.Deny, Isolated = true, SelectedBy = pod.EgressRefs, Tier = DecisionTier.NetworkPolicy };
         }
 
         return new CompiledCluster
@@ -161,6 +163,103 @@ internal static class ClusterCompiler
             PodCidrs = podCidrs,
             Policies = policies,
         };
+    }
+
+    /// <summary>
+    /// Attaches admin policies to the pods their subjects select. AdminNetworkPolicies go in ascending priority;
+    /// equal priorities (undefined upstream) are ordered by name, ordinally, so the result is deterministic.
+    /// </summary>
+    private static void CompileAdminPolicies(ClusterSnapshot snapshot, CompiledPod[] pods, PeerContext context)
+    {
+        var ordered = snapshot.AdminNetworkPolicies
+            .OrderBy(p => p.Priority)
+            .ThenBy(p => p.Name, StringComparer.Ordinal);
+        foreach (var info in ordered)
+        {
+            var policy = CompileAdmin(info, snapshot, context);
+            var subject = SelectPods(info.Subject, context);
+            foreach (var pod in pods)
+            {
+                if (subject.Contains(pod.Index))
+                {
+                    if (policy.Ingress.Length > 0)
+                    {
+                        pod.AdminIngress.Add(policy);
+                    }
+                    if (policy.Egress.Length > 0)
+                    {
+                        pod.AdminEgress.Add(policy);
+                    }
+                }
+            }
+        }
+        if (snapshot.BaselineAdminNetworkPolicy is { } baselineInfo)
+        {
+            var baseline = CompileAdmin(baselineInfo, snapshot, context);
+            var subject = SelectPods(baselineInfo.Subject, context);
+            foreach (var pod in pods)
+            {
+                if (subject.Contains(pod.Index))
+                {
+                    pod.Baseline = baseline;
+                }
+            }
+        }
+    }
+
+    private static CompiledAdminPolicy CompileAdmin(AdminNetworkPolicyInfo info, ClusterSnapshot snapshot, PeerContext context)
+    {
+        CompiledAdminRule[] Rules(IReadOnlyList<AdminRuleInfo> rules) => rules
+            .Select(rule => new CompiledAdminRule(rule, rule.Peers.Select(peer => CompileAdminPeer(peer, snapshot, context)).ToArray()))
+            .ToArray();
+        return new CompiledAdminPolicy(info, Rules(info.Ingress), Rules(info.Egress));
+    }
+
+    private static CompiledAdminPeer CompileAdminPeer(AdminPeerInfo peer, ClusterSnapshot snapshot, PeerContext context)
+    {
+        if (peer.Networks is not null)
+        {
+            return new CompiledAdminPeer(null, null, peer.Networks);
+        }
+        if (peer.Nodes is { } nodeSelector)
+        {
+            var addresses = new HashSet<IPAddress>();
+            foreach (var node in snapshot.Nodes)
+            {
+                if (nodeSelector.Matches(node.Labels))
+                {
+                    addresses.UnionWith(node.Addresses);
+                }
+            }
+            return new CompiledAdminPeer(null, addresses, null);
+        }
+        return new CompiledAdminPeer(SelectPods(peer, context), null, null);
+    }
+
+    /// <summary>The pods a subject or a namespaces/pods peer selects; a peer without a namespace selector (invalid) selects none.</summary>
+    private static PodSet SelectPods(AdminPeerInfo peer, PeerContext context)
+    {
+        var set = new PodSet(context.Pods.Length);
+        if (peer.NamespaceSelector is not { } namespaceSelector)
+        {
+            return set;
+        }
+        var podSelector = peer.PodSelector ?? LabelSelector.Everything;
+        for (var ns = 0; ns < context.NamespaceLabels.Count; ns++)
+        {
+            if (!namespaceSelector.Matches(context.NamespaceLabels[ns]) || !context.PodsByNamespace.TryGetValue(ns, out var members))
+            {
+                continue;
+            }
+            foreach (var pod in members)
+            {
+                if (podSelector.Matches(pod.Info.Labels))
+                {
+                    set.Add(pod.Index);
+                }
+            }
+        }
+        return set;
     }
 
     private sealed record PeerContext(

@@ -13,6 +13,12 @@ internal sealed class CompiledPod(int index, PodInfo info, int namespaceIndex)
     public int NamespaceIndex { get; } = namespaceIndex;
     public List<CompiledPolicy> IngressPolicies { get; } = [];
     public List<CompiledPolicy> EgressPolicies { get; } = [];
+    /// <summary>AdminNetworkPolicies whose subject selects the pod and that have ingress rules, in evaluation order.</summary>
+    public List<CompiledAdminPolicy> AdminIngress { get; } = [];
+    /// <summary>AdminNetworkPolicies whose subject selects the pod and that have egress rules, in evaluation order.</summary>
+    public List<CompiledAdminPolicy> AdminEgress { get; } = [];
+    /// <summary>The BaselineAdminNetworkPolicy, when its subject selects the pod.</summary>
+    public CompiledAdminPolicy? Baseline { get; set; }
     public PolicyRef[] IngressRefs { get; set; } = [];
     public PolicyRef[] EgressRefs { get; set; } = [];
     /// <summary>The (shared, immutable) answer when the pod is isolated and no rule admits: only the isolating policies.</summary>
@@ -67,4 +73,31 @@ internal sealed class CompiledCluster
     public required Dictionary<string, List<EndpointSliceInfo>> SlicesByService { get; init; }
     public required List<(IPNetwork Network, string Node)> PodCidrs { get; init; }
     public required CompiledPolicy[] Policies { get; init; }
+}
+
+/// <summary>An admin policy peer reduced to a pod set, node addresses or networks.</summary>
+internal sealed class CompiledAdminPeer(PodSet? pods, HashSet<IPAddress>? nodeAddresses, IReadOnlyList<IPNetwork>? networks)
+{
+    /// <summary>Pods the namespaces/pods peer selects.</summary>
+    public PodSet? Pods { get; } = pods;
+    /// <summary>Addresses of the nodes a nodes peer selects.</summary>
+    public HashSet<IPAddress>? NodeAddresses { get; } = nodeAddresses;
+    /// <summary>The CIDRs of a networks peer.</summary>
+    public IReadOnlyList<IPNetwork>? Networks { get; } = networks;
+}
+
+/// <summary>An admin or baseline rule with its peers compiled; null ports means all ports.</summary>
+internal sealed class CompiledAdminRule(AdminRuleInfo info, CompiledAdminPeer[] peers)
+{
+    public AdminRuleInfo Info { get; } = info;
+    public CompiledAdminPeer[] Peers { get; } = peers;
+    public IReadOnlyList<AdminPortInfo>? Ports { get; } = info.Ports is { Count: > 0 } ports ? ports : null;
+}
+
+/// <summary>An AdminNetworkPolicy or the BaselineAdminNetworkPolicy with its rules compiled.</summary>
+internal sealed class CompiledAdminPolicy(AdminNetworkPolicyInfo info, CompiledAdminRule[] ingress, CompiledAdminRule[] egress)
+{
+    public AdminNetworkPolicyInfo Info { get; } = info;
+    public CompiledAdminRule[] Ingress { get; } = ingress;
+    public CompiledAdminRule[] Egress { get; } = egress;
 }

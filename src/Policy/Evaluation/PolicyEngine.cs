@@ -9,7 +9,8 @@ using PolicyTrail.Policy.Explanation;
 namespace PolicyTrail.Policy.Evaluation;
 
 /// <summary>
-/// An exact evaluator of networking.k8s.io/v1 NetworkPolicy over one cluster snapshot. Compiled once;
+/// An exact evaluator of networking.k8s.io/v1 NetworkPolicy, with AdminNetworkPolicy before it and
+/// BaselineAdminNetworkPolicy after it (policy.networking.k8s.io/v1alpha1), over one cluster snapshot. Compiled once;
 /// immutable and safe to share between threads.
 /// </summary>
 public sealed class PolicyEngine
@@ -142,7 +143,134 @@ public sealed class PolicyEngine
         _ => target.Endpoint.Reason ?? $"{target.Endpoint.Display} is not known",
     };
 
+    /// <summary>
+    /// One direction of one pod, tier by tier: AdminNetworkPolicies (priority order, rules in order; the first
+    /// matching rule decides, Pass ends the tier), then NetworkPolicy, then — when no NetworkPolicy isolates the pod
+    /// for the direction — the BaselineAdminNetworkPolicy; nothing matching means allowed.
+    /// </summary>
     private DirectionDecision EvaluateSide(
+        CompiledPod selected, bool ingress, Target peer, IPAddress? peerAddress, int port, Protocol protocol, CompiledPod? destinationPod)
+    {
+        AdminRuleMatch? passed = null;
+        foreach (var policy in ingress ? selected.AdminIngress : selected.AdminEgress)
+        {
+            if (FirstMatch(policy, ingress, peer, peerAddress, port, protocol, destinationPod) is not { } match)
+            {
+                continue;
+            }
+            if (match.Action == AdminAction.Pass)
+            {
+                passed = match;
+                break;
+            }
+            return AdminDecision(selected, ingress, match, DecisionTier.Admin, null);
+        }
+        var decision = EvaluateNetworkPolicy(selected, ingress, peer, peerAddress, port, protocol, destinationPod);
+        if (decision.Isolated)
+        {
+            return passed is null ? decision : decision with { PassedBy = passed };
+        }
+        if (selected.Baseline is { } baseline
+            && FirstMatch(baseline, ingress, peer, peerAddress, port, protocol, destinationPod) is { } baselineMatch)
+        {
+            return AdminDecision(selected, ingress, baselineMatch, DecisionTier.Baseline, passed);
+        }
+        return passed is null ? decision : decision with { PassedBy = passed };
+    }
+
+    private static DirectionDecision AdminDecision(CompiledPod selected, bool ingress, AdminRuleMatch match, DecisionTier tier, AdminRuleMatch? passed)
+    {
+        var refs = ingress ? selected.IngressRefs : selected.EgressRefs;
+        return new DirectionDecision
+        {
+            Verdict = match.Action == AdminAction.Allow ? Verdict.Allow : Verdict.Deny,
+            Isolated = refs.Length > 0,
+            SelectedBy = refs,
+            Tier = tier,
+            DecidedBy = match,
+            PassedBy = passed,
+        };
+    }
+
+    /// <summary>The first rule of the policy, for the direction, that matches the peer and the port.</summary>
+    private AdminRuleMatch? FirstMatch(
+        CompiledAdminPolicy policy, bool ingress, Target peer, IPAddress? peerAddress, int port, Protocol protocol, CompiledPod? destinationPod)
+    {
+        var rules = ingress ? policy.Ingress : policy.Egress;
+        for (var r = 0; r < rules.Length; r++)
+        {
+            var rule = rules[r];
+            if (rule.Ports is not null && !AnyAdminPort(rule.Ports, port, protocol, destinationPod))
+            {
+                continue;
+            }
+            foreach (var p in rule.Peers)
+            {
+                if (AdminPeerMatches(p, peer, peerAddress))
+                {
+                    var info = policy.Info;
+                    return new AdminRuleMatch(info.Kind, info.Name, info.ResourceVersion, r, rule.Info.Name, rule.Info.Action);
+                }
+            }
+        }
+        return null;
+    }
+
+    private bool AdminPeerMatches(CompiledAdminPeer peer, Target target, IPAddress? address)
+    {
+        if (peer.Pods is not null)
+        {
+            return target.Kind == EndpointKind.Pod && peer.Pods.Contains(target.Pod!.Index);
+        }
+        if (address is null)
+        {
+            return false;
+        }
+        if (peer.NodeAddresses is not null)
+        {
+            return peer.NodeAddresses.Contains(address);
+        }
+        if (peer.Networks is null || (target.Kind == EndpointKind.Pod && !Options.IpBlockSelectsPods))
+        {
+            return false;
+        }
+        foreach (var network in peer.Networks)
+        {
+            if (network.Contains(address))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool AnyAdminPort(IReadOnlyList<AdminPortInfo> ports, int port, Protocol protocol, CompiledPod? destinationPod)
+    {
+        foreach (var p in ports)
+        {
+            if (p.NamedPort is { } name)
+            {
+                // A named port resolves on the destination pod's container ports (name, number and protocol).
+                if (destinationPod is not null)
+                {
+                    foreach (var declared in destinationPod.Info.Ports)
+                    {
+                        if (declared.Name == name && declared.Port == port && declared.Protocol == protocol)
+                        {
+                            return true;
+                        }
+                    }
+                }
+            }
+            else if (p.Protocol == protocol && port >= p.Start && port <= p.End)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private DirectionDecision EvaluateNetworkPolicy(
         CompiledPod selected, bool ingress, Target peer, IPAddress? peerAddress, int port, Protocol protocol, CompiledPod? destinationPod)
     {
         var policies = ingress ? selected.IngressPolicies : selected.EgressPolicies;
@@ -192,6 +320,7 @@ public sealed class PolicyEngine
             Isolated = true,
             SelectedBy = ingress ? selected.IngressRefs : selected.EgressRefs,
             AllowedBy = allowed,
+            Tier = DecisionTier.NetworkPolicy,
         };
     }
 
@@ -353,6 +482,9 @@ public sealed class PolicyEngine
             Isolated = list.Any(s => s.Isolated),
             SelectedBy = list.SelectMany(s => s.SelectedBy).Distinct().ToList(),
             AllowedBy = list.SelectMany(s => s.AllowedBy).Distinct().ToList(),
+            Tier = list.All(s => s.Tier == list[0].Tier) ? list[0].Tier : DecisionTier.Unknown,
+            DecidedBy = list.All(s => s.DecidedBy == list[0].DecidedBy) ? list[0].DecidedBy : null,
+            PassedBy = list.All(s => s.PassedBy == list[0].PassedBy) ? list[0].PassedBy : null,
         };
     }
 

@@ -8,7 +8,10 @@ namespace PolicyTrail.Policy.Explanation;
 /// <summary>
 /// Writes decisions in the JSON shape other tools script against:
 /// {"from","to","port","protocol","verdict","ingress":D,"egress":D,"explanation"[,"error"]} with
-/// D = {"isolated","selectedBy":["ns/name"],"allowedBy":[{"policy","rule","peer","port"}]}.
+/// D = {"isolated","selectedBy":["ns/name"],"allowedBy":[{"policy","rule","peer","port"}],"tier"[,"decidedBy"][,"passedBy"]}
+/// where tier is "admin" | "networkpolicy" | "baseline" | "none" and decidedBy / passedBy are
+/// {"kind","name","rule","ruleName","action"} (AdminNetworkPolicy / BaselineAdminNetworkPolicy rules).
+/// isolated, selectedBy and allowedBy always describe NetworkPolicy only.
 /// </summary>
 public static class DecisionJsonWriter
 {
@@ -66,7 +69,7 @@ public static class DecisionJsonWriter
         }
     }
 
-    /// <summary>Writes one direction: {"verdict","applies","isolated","selectedBy","allowedBy"}.</summary>
+    /// <summary>Writes one direction: {"verdict","applies","isolated","selectedBy","allowedBy","tier"[,"decidedBy"][,"passedBy"]}.</summary>
     public static void WriteDirection(Utf8JsonWriter writer, DirectionDecision direction)
     {
         writer.WriteStartObject();
@@ -94,6 +97,44 @@ public static class DecisionJsonWriter
             writer.WriteEndObject();
         }
         writer.WriteEndArray();
+        writer.WriteString("tier", direction.Tier switch
+        {
+            DecisionTier.Admin => "admin",
+            DecisionTier.NetworkPolicy => "networkpolicy",
+            DecisionTier.Baseline => "baseline",
+            DecisionTier.None => "none",
+            _ => "unknown",
+        });
+        if (direction.DecidedBy is { } decided)
+        {
+            WriteAdminRule(writer, "decidedBy", decided);
+        }
+        if (direction.PassedBy is { } passed)
+        {
+            WriteAdminRule(writer, "passedBy", passed);
+        }
+        writer.WriteEndObject();
+    }
+
+    private static void WriteAdminRule(Utf8JsonWriter writer, string name, AdminRuleMatch match)
+    {
+        writer.WriteStartObject(name);
+        writer.WriteString("kind", match.Kind.ToString());
+        writer.WriteString("name", match.Policy);
+        if (match.ResourceVersion is not null)
+        {
+            writer.WriteString("resourceVersion", match.ResourceVersion);
+        }
+        writer.WriteNumber("rule", match.Rule);
+        if (match.RuleName is not null)
+        {
+            writer.WriteString("ruleName", match.RuleName);
+        }
+        else
+        {
+            writer.WriteNull("ruleName");
+        }
+        writer.WriteString("action", match.Action.ToString());
         writer.WriteEndObject();
     }
 

@@ -24,10 +24,19 @@ internal static class ExplanationWriter
             text.Append("denied: ");
             if (egressSide.Verdict == Verdict.Deny)
             {
-                text.Append(source).Append(" is isolated for egress by ");
-                JoinPolicies(text, egressSide.SelectedBy);
-                text.Append("; no egress rule admits ");
-                AppendTraffic(text, protocol, port).Append(" to ").Append(destination);
+                if (egressSide.DecidedBy is { } rule)
+                {
+                    text.Append("egress of ").Append(source).Append(" denied by ");
+                    AppendAdminRule(text, rule);
+                }
+                else
+                {
+                    text.Append(source).Append(" is isolated for egress by ");
+                    JoinPolicies(text, egressSide.SelectedBy);
+                    text.Append("; no egress rule admits ");
+                    AppendTraffic(text, protocol, port).Append(" to ").Append(destination);
+                }
+                AppendPassed(text, egressSide);
             }
             if (ingressSide.Verdict == Verdict.Deny)
             {
@@ -35,10 +44,19 @@ internal static class ExplanationWriter
                 {
                     text.Append("; and ");
                 }
-                text.Append(destination).Append(" is isolated for ingress by ");
-                JoinPolicies(text, ingressSide.SelectedBy);
-                text.Append("; no ingress rule admits ");
-                AppendTraffic(text, protocol, port).Append(" from ").Append(source);
+                if (ingressSide.DecidedBy is { } rule)
+                {
+                    text.Append("ingress of ").Append(destination).Append(" denied by ");
+                    AppendAdminRule(text, rule);
+                }
+                else
+                {
+                    text.Append(destination).Append(" is isolated for ingress by ");
+                    JoinPolicies(text, ingressSide.SelectedBy);
+                    text.Append("; no ingress rule admits ");
+                    AppendTraffic(text, protocol, port).Append(" from ").Append(source);
+                }
+                AppendPassed(text, ingressSide);
             }
             return text.ToString();
         }
@@ -52,7 +70,12 @@ internal static class ExplanationWriter
 
     private static void AppendAllowedSide(StringBuilder text, DirectionDecision side, string endpoint, string direction)
     {
-        if (!side.Applies)
+        if (side.DecidedBy is { } rule)
+        {
+            text.Append(direction).Append(" of ").Append(endpoint).Append(" allowed by ");
+            AppendAdminRule(text, rule);
+        }
+        else if (!side.Applies)
         {
             text.Append(endpoint).Append(" is outside the cluster's pod network (no ").Append(direction).Append(" policy applies)");
         }
@@ -88,6 +111,27 @@ internal static class ExplanationWriter
                 }
                 text.Append(')');
             }
+        }
+        AppendPassed(text, side);
+    }
+
+    /// <summary>"AdminNetworkPolicy deny-all rule 0 (deny-all-egress)"; the rule's name in parentheses when it has one.</summary>
+    private static void AppendAdminRule(StringBuilder text, AdminRuleMatch rule)
+    {
+        text.Append(rule.Kind.ToString()).Append(' ').Append(rule.Policy).Append(" rule ").Append(rule.Rule);
+        if (!string.IsNullOrEmpty(rule.RuleName))
+        {
+            text.Append(" (").Append(rule.RuleName).Append(')');
+        }
+    }
+
+    private static void AppendPassed(StringBuilder text, DirectionDecision side)
+    {
+        if (side.PassedBy is { } passed)
+        {
+            text.Append(", after ");
+            AppendAdminRule(text, passed);
+            text.Append(" passed");
         }
     }
 

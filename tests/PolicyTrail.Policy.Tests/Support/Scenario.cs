@@ -35,7 +35,12 @@ internal sealed class Scenario
     public IEnumerable<ScenarioProbe> Probes() => Root["probes"]!.AsArray().Select(p => new ScenarioProbe(
         Endpoint(p!["from"]!), Endpoint(p["to"]!), (int)p["port"]!, (string)p["protocol"]!, (string)p["expect"]!));
 
-    public PolicyEngine Compile()
+    /// <summary>
+    /// Reads the scenario through the real reader. With <paramref name="defaultAdminSelectors"/>, an admin policy's
+    /// "pods" subject or peer that omits namespaceSelector or podSelector gets the empty selector, as netpol-analyzer
+    /// reads it; the API server (and so our reader) rejects such an object as "Required value".
+    /// </summary>
+    public PolicyEngine Compile(bool defaultAdminSelectors = false)
     {
         var items = new JsonArray();
         foreach (var ns in Root["namespaces"]!.AsArray())
@@ -75,11 +80,39 @@ internal sealed class Scenario
         }
         foreach (var policy in Root["policies"]!.AsArray())
         {
-            items.Add(policy!.DeepClone());
+            var copy = policy!.DeepClone();
+            if (defaultAdminSelectors && (string?)copy["kind"] is "AdminNetworkPolicy" or "BaselineAdminNetworkPolicy")
+            {
+                DefaultPodsSelectors(copy);
+            }
+            items.Add(copy);
         }
         var list = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "List", ["items"] = items };
         var snapshot = KubectlOutputReader.ReadText(list.ToJsonString(), Id).Snapshot;
         return PolicyEngine.Create(snapshot, new PolicyEngineOptions { IpBlockSelectsPods = IpBlockSelectsPods });
+    }
+
+    private static void DefaultPodsSelectors(JsonNode? node)
+    {
+        if (node is JsonObject o)
+        {
+            if (o["pods"] is JsonObject pods)
+            {
+                pods["namespaceSelector"] ??= new JsonObject();
+                pods["podSelector"] ??= new JsonObject();
+            }
+            foreach (var (_, child) in o.ToList())
+            {
+                DefaultPodsSelectors(child);
+            }
+        }
+        else if (node is JsonArray a)
+        {
+            foreach (var child in a)
+            {
+                DefaultPodsSelectors(child);
+            }
+        }
     }
 
     private static string Endpoint(JsonNode node) =>
