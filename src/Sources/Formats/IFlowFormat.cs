@@ -56,8 +56,10 @@ public sealed record FormatOptions
 }
 
 /// <summary>One line of input: its bytes, where it is, and the source reference records point at.</summary>
-public sealed class LineContext
+public sealed class LineContext : IDisposable
 {
+    // One hash object per input: a one-shot SHA256.HashData call sets up and tears down OpenSSL state every time.
+    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private SourceRef? _source;
     private string? _sourceNode;
 
@@ -87,6 +89,9 @@ public sealed class LineContext
         _source = null;
     }
 
+    /// <inheritdoc />
+    public void Dispose() => _sha256.Dispose();
+
     /// <summary>The line as text (UTF-8; invalid bytes become U+FFFD).</summary>
     public string Text => System.Text.Encoding.UTF8.GetString(Bytes.Span);
 
@@ -96,7 +101,8 @@ public sealed class LineContext
         if (_source is null || _sourceNode != node)
         {
             Span<byte> hash = stackalloc byte[32];
-            SHA256.HashData(Bytes.Span, hash);
+            _sha256.AppendData(Bytes.Span);
+            _sha256.GetHashAndReset(hash);
             _source = new SourceRef(Format, File, Number) { Node = node, Sha256 = Convert.ToHexStringLower(hash) };
             _sourceNode = node;
         }

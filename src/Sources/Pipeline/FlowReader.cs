@@ -122,7 +122,7 @@ public sealed class FlowReader(FlowReadOptions options)
         IFlowFormat? format = options.Format;
         ILineParser? parser = format?.CreateParser(options.FormatOptions);
         FormatSummary? counts = format is null ? null : Counts(summary, format.Name);
-        var context = new LineContext();
+        using var context = new LineContext();
         var sink = new Sink(onRecord, onReject, context);
         long number = 0;
         var decided = format is not null;
