@@ -35,6 +35,7 @@ internal static class CliApp
             config.AddExample("parse", "flows.jsonl", "-o", "table");
             Commands.Explain.ExplainCommand.Register(config);
             Commands.Parse.ParseCommand.Register(config);
+            Commands.Keys.KeysInitCommand.Register(config);
         });
         try
         {

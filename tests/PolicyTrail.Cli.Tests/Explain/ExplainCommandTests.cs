@@ -161,6 +161,7 @@ public class ExplainCommandTests
         [InlineData]
         [InlineData("explain")]
         [InlineData("parse")]
+        [InlineData("keys", "init")]
         public async Task Help_of_every_verb_renders(params string[] verb)
         {
             var r = await CliRunner.RunAsync([.. verb, "--help"]);
