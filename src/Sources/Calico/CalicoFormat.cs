@@ -21,35 +21,14 @@ internal sealed class CalicoFormat : IFlowFormat
     /// <inheritdoc />
     public int Detect(IReadOnlyList<string> sample)
     {
-        var hits = 0;
-        foreach (var line in sample)
+        var hits = JsonDetection.Score(sample, root =>
         {
-            if (!line.TrimStart().StartsWith('{'))
+            if (root.TryGetProperty("_source", out var source) && source.ValueKind == JsonValueKind.Object)
             {
-                continue;
+                root = source;
             }
-            try
-            {
-                using var document = JsonDocument.Parse(line);
-                var root = document.RootElement;
-                if (root.ValueKind != JsonValueKind.Object)
-                {
-                    continue;
-                }
-                if (root.TryGetProperty("_source", out var source) && source.ValueKind == JsonValueKind.Object)
-                {
-                    root = source;
-                }
-                if (Distinctive.Any(k => root.TryGetProperty(k, out _)))
-                {
-                    hits++;
-                }
-            }
-            catch (JsonException)
-            {
-                // Not JSON (or a broken line): not evidence either way.
-            }
-        }
+            return Distinctive.Any(k => root.TryGetProperty(k, out _)) ? 1 : 0;
+        });
         return hits == 0 ? 0 : Math.Min(95, 70 + hits * 5);
     }
 

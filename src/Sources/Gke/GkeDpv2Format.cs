@@ -19,40 +19,12 @@ public sealed class GkeDpv2Format : IFlowFormat
     /// <inheritdoc />
     public int Detect(IReadOnlyList<string> sample)
     {
-        var hits = 0;
-        foreach (var line in sample)
-        {
-            if (!line.TrimStart().StartsWith('{'))
-            {
-                continue;
-            }
-            try
-            {
-                using var document = JsonDocument.Parse(line);
-                var root = document.RootElement;
-                if (root.ValueKind != JsonValueKind.Object)
-                {
-                    continue;
-                }
-                if (root.TryGetProperty("logName", out var logName) && logName.ValueKind == JsonValueKind.String
-                    && GkeDpv2Parser.IsPolicyActionLog(logName.GetString()!))
-                {
-                    hits += 2;
-                }
-                else if (root.TryGetProperty("jsonPayload", out var payload) && payload.ValueKind == JsonValueKind.Object && LooksLikeRecord(payload))
-                {
-                    hits += 2;
-                }
-                else if (LooksLikeRecord(root))
-                {
-                    hits += 2;
-                }
-            }
-            catch (JsonException)
-            {
-                // Not JSON: not this line.
-            }
-        }
+        var hits = JsonDetection.Score(sample, root =>
+            (root.TryGetProperty("logName", out var logName) && logName.ValueKind == JsonValueKind.String && GkeDpv2Parser.IsPolicyActionLog(logName.GetString()!))
+            || (root.TryGetProperty("jsonPayload", out var payload) && payload.ValueKind == JsonValueKind.Object && LooksLikeRecord(payload))
+            || LooksLikeRecord(root)
+                ? 2
+                : 0);
         return hits == 0 ? 0 : Math.Min(95, 70 + hits * 5);
     }
 

@@ -22,37 +22,16 @@ public sealed class HubbleFormat : IFlowFormat
     /// <inheritdoc />
     public int Detect(IReadOnlyList<string> sample)
     {
-        var hits = 0;
-        foreach (var line in sample)
+        var hits = JsonDetection.Score(sample, root =>
         {
-            if (!line.TrimStart().StartsWith('{'))
+            // A Calico Goldmane FlowResult also has a "flow" object, keyed by "key"/"Key": not Hubble.
+            if (WrapperKeys.Any(k => root.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Object
+                    && !v.TryGetProperty("key", out _) && !v.TryGetProperty("Key", out _)))
             {
-                continue;
+                return 2;
             }
-            try
-            {
-                using var document = JsonDocument.Parse(line);
-                if (document.RootElement.ValueKind != JsonValueKind.Object)
-                {
-                    continue;
-                }
-                var root = document.RootElement;
-                // A Calico Goldmane FlowResult also has a "flow" object, keyed by "key"/"Key": not Hubble.
-                if (WrapperKeys.Any(k => root.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Object
-                        && !v.TryGetProperty("key", out _) && !v.TryGetProperty("Key", out _)))
-                {
-                    hits += 2;
-                }
-                else if (root.TryGetProperty("time", out _) && BareFlowKeys.Count(k => root.TryGetProperty(k, out _)) >= 2)
-                {
-                    hits++;
-                }
-            }
-            catch (JsonException)
-            {
-                // Not JSON: not this line.
-            }
-        }
+            return root.TryGetProperty("time", out _) && BareFlowKeys.Count(k => root.TryGetProperty(k, out _)) >= 2 ? 1 : 0;
+        });
         return hits == 0 ? 0 : Math.Min(95, 60 + hits * 5);
     }
 
