@@ -105,6 +105,14 @@ public sealed class ParseCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task The_bundled_example_flows_read_cleanly()
+    {
+        var r = await CliRunner.RunAsync("parse", Path.Combine(CliRunner.Examples, "flows"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(6, r.StdoutLines.Length);
+    }
+
+    [Fact]
     public async Task Formats_are_listed()
     {
         var r = await CliRunner.RunAsync("parse", "--formats");
