@@ -142,13 +142,12 @@ public static class KubectlOutputReader
 
     private static void ReadJson(string file, ReadOnlyMemory<byte> json, SnapshotBuilder builder)
     {
-        var options = new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
         var documents = new List<JsonDocument>();
         try
         {
             var reader = new Utf8JsonReader(json.Span, new JsonReaderOptions
             {
-                CommentHandling = options.CommentHandling,
+                CommentHandling = JsonCommentHandling.Skip,
                 AllowTrailingCommas = true,
                 AllowMultipleValues = true,
             });

@@ -205,9 +205,25 @@ public static class MerkleProofs
     private static bool IsPowerOfTwo(long n) => (n & (n - 1)) == 0;
 
     /// <summary>Number of hashes in the audit path of leaf <paramref name="index"/> (the RFC 9162 loop run without hashing).</summary>
-    internal static int InclusionLength(long index, long size)
+    internal static int InclusionLength(long index, long size) => PathLength(index, size - 1);
+
+    /// <summary>Number of hashes in the consistency proof between two sizes, 0 &lt; old &lt; new (the RFC 9162 loop run without hashing).</summary>
+    internal static int ConsistencyLength(long oldSize, long newSize)
     {
-        long fn = index, sn = size - 1;
+        long fn = oldSize - 1, sn = newSize - 1;
+        while ((fn & 1) == 1)
+        {
+            fn >>= 1;
+            sn >>= 1;
+        }
+        var length = PathLength(fn, sn);
+        // The first path element is the old root itself when the old size is a power of two, so it is not sent.
+        return IsPowerOfTwo(oldSize) ? length : length + 1;
+    }
+
+    /// <summary>Steps of the RFC 9162 verification loop from node fn up to root sn, counted without hashing.</summary>
+    private static int PathLength(long fn, long sn)
+    {
         var length = 0;
         while (sn != 0)
         {
@@ -224,34 +240,6 @@ public static class MerkleProofs
             length++;
         }
         return length;
-    }
-
-    /// <summary>Number of hashes in the consistency proof between two sizes, 0 &lt; old &lt; new (the RFC 9162 loop run without hashing).</summary>
-    internal static int ConsistencyLength(long oldSize, long newSize)
-    {
-        long fn = oldSize - 1, sn = newSize - 1;
-        while ((fn & 1) == 1)
-        {
-            fn >>= 1;
-            sn >>= 1;
-        }
-        var length = 0;
-        while (sn != 0)
-        {
-            if ((fn & 1) == 0 && fn == sn)
-            {
-                while ((fn & 1) == 0 && fn != 0)
-                {
-                    fn >>= 1;
-                    sn >>= 1;
-                }
-            }
-            fn >>= 1;
-            sn >>= 1;
-            length++;
-        }
-        // The first path element is the old root itself when the old size is a power of two, so it is not sent.
-        return IsPowerOfTwo(oldSize) ? length : length + 1;
     }
 
     private static ProofVerification? CheckHashes(byte[]? first, byte[]? second, IReadOnlyList<byte[]>? proof)

@@ -51,10 +51,11 @@ internal static class ServiceBackends
         {
             return backends;
         }
+        var selector = new LabelSelector(service.Selector, []);
         foreach (var pod in cluster.Pods)
         {
             var info = pod.Info;
-            if (info.Namespace != service.Namespace || info.IsTerminated || !Matches(service.Selector, info.Labels))
+            if (info.Namespace != service.Namespace || info.IsTerminated || !selector.Matches(info.Labels))
             {
                 continue;
             }
@@ -79,7 +80,4 @@ internal static class ServiceBackends
 
     private static string Key(Target target) =>
         target.Kind is EndpointKind.Pod or EndpointKind.HostNetworkPod ? target.Endpoint.Display : target.Address?.ToString() ?? "?";
-
-    private static bool Matches(IReadOnlyDictionary<string, string> selector, IReadOnlyDictionary<string, string> labels) =>
-        selector.All(p => labels.TryGetValue(p.Key, out var v) && v == p.Value);
 }

@@ -441,7 +441,7 @@ internal sealed class HubbleParser : ILineParser
                 if (r.ValueTextEquals("name"u8)) { r.Read(); name = JsonValues.StringOrNull(ref r); }
                 else if (r.ValueTextEquals("namespace"u8)) { r.Read(); ns = JsonValues.StringOrNull(ref r); }
                 else if (r.ValueTextEquals("kind"u8)) { r.Read(); kind = JsonValues.StringOrNull(ref r); }
-                else if (r.ValueTextEquals("revision"u8)) { r.Read(); revision = r.TokenType == JsonTokenType.Number ? Encoding(ref r) : JsonValues.StringOrNull(ref r); }
+                else if (r.ValueTextEquals("revision"u8)) { r.Read(); revision = r.TokenType == JsonTokenType.Number ? RawNumber(ref r) : JsonValues.StringOrNull(ref r); }
                 else { r.Read(); r.Skip(); }
             }
             if (name is not null)
@@ -488,7 +488,7 @@ internal sealed class HubbleParser : ILineParser
 
 
 
-    private static string Encoding(ref Utf8JsonReader r) => System.Text.Encoding.UTF8.GetString(r.ValueSpan);
+    private static string RawNumber(ref Utf8JsonReader r) => System.Text.Encoding.UTF8.GetString(r.ValueSpan);
 
 
     private struct LostState

@@ -189,7 +189,7 @@ public sealed class FlowReader(FlowReadOptions options)
         {
             cancellationToken.ThrowIfCancellationRequested();
             number++;
-            if (IsBlank(line.Bytes.Span))
+            if (LineReader.IsBlank(line.Bytes.Span))
             {
                 continue;
             }
@@ -221,18 +221,6 @@ public sealed class FlowReader(FlowReadOptions options)
             summary.Formats[name] = counts = new FormatSummary(name);
         }
         return counts;
-    }
-
-    private static bool IsBlank(ReadOnlySpan<byte> line)
-    {
-        foreach (var b in line)
-        {
-            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r'))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     private sealed class Sink(Action<NormalizedRecord> onRecord, Action<RejectedRecord> onReject, LineContext context) : RecordSink

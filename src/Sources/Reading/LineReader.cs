@@ -9,6 +9,19 @@ public static class LineReader
     /// <summary>The default longest line kept whole: longer lines are cut there and flagged, so memory stays bounded.</summary>
     public const int DefaultMaxLineBytes = 8 << 20;
 
+    /// <summary>Whether a line holds nothing but spaces, tabs and carriage returns.</summary>
+    public static bool IsBlank(ReadOnlySpan<byte> line)
+    {
+        foreach (var b in line)
+        {
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /// <summary>The lines of the stream, without "\n" (a trailing "\r" is kept for the parser to judge).</summary>
     public static IEnumerable<ReadOnlyMemory<byte>> ReadLines(Stream stream) =>
         Read(stream, int.MaxValue).Select(l => l.Bytes);

@@ -152,7 +152,7 @@ internal sealed class BatchExplainer(PolicyEngine engine, string output, bool us
             for (var i = from; i < to; i++)
             {
                 var (bytes, line) = chunk[i];
-                if (IsBlank(bytes.Span))
+                if (LineReader.IsBlank(bytes.Span))
                 {
                     continue;
                 }
@@ -215,18 +215,6 @@ internal sealed class BatchExplainer(PolicyEngine engine, string output, bool us
             {
                 Buffer.Write(NewLine);
             }
-        }
-
-        private static bool IsBlank(ReadOnlySpan<byte> line)
-        {
-            foreach (var b in line)
-            {
-                if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r'))
-                {
-                    return false;
-                }
-            }
-            return true;
         }
     }
 }
