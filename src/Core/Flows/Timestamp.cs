@@ -156,6 +156,42 @@ public readonly record struct Timestamp(long UnixNanos, byte FractionDigits)
         return $"{head}.{fraction}Z";
     }
 
+    /// <summary>The longest text <see cref="FormatUtf8"/> writes (a four-digit year, nine fraction digits).</summary>
+    public const int MaxUtf8Length = 30;
+
+    /// <summary>Writes <see cref="ToString"/>'s text as UTF-8 without allocating; returns the bytes written.</summary>
+    public int FormatUtf8(Span<byte> destination)
+    {
+        var seconds = Math.DivRem(UnixNanos, NanosPerSecond, out var nanos);
+        if (nanos < 0)
+        {
+            seconds--;
+            nanos += NanosPerSecond;
+        }
+        var date = DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime;
+        if (date.Year > 9999 || !date.TryFormat(destination, out var written, "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture))
+        {
+            return System.Text.Encoding.UTF8.GetBytes(ToString(), destination);
+        }
+        var digits = Math.Min((int)FractionDigits, 9);
+        if (digits > 0)
+        {
+            destination[written++] = (byte)'.';
+            var fraction = nanos;
+            for (var i = 8; i >= 0; i--)
+            {
+                if (i < digits)
+                {
+                    destination[written + i] = (byte)('0' + (fraction % 10));
+                }
+                fraction /= 10;
+            }
+            written += digits;
+        }
+        destination[written++] = (byte)'Z';
+        return written;
+    }
+
     private static bool Digits(ReadOnlySpan<char> text, out int value)
     {
         value = 0;

@@ -9,8 +9,28 @@ public sealed class TreeBuilder
 {
     private readonly List<byte[]> _subtrees = [];
 
+    /// <summary>An empty tree.</summary>
+    public TreeBuilder()
+    {
+    }
+
+    /// <summary>Goes on from a tree of <paramref name="size"/> leaves whose <see cref="Frontier"/> was saved.</summary>
+    public TreeBuilder(long size, IReadOnlyList<byte[]> frontier)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        if (frontier.Count != long.PopCount(size) || frontier.Any(h => h is not { Length: MerkleHash.Size }))
+        {
+            throw new ArgumentException($"a tree of {size} leaves has a frontier of {long.PopCount(size)} hashes of {MerkleHash.Size} bytes (got {frontier.Count})", nameof(frontier));
+        }
+        _subtrees.AddRange(frontier.Select(h => (byte[])h.Clone()));
+        Size = size;
+    }
+
     /// <summary>Number of leaves appended so far.</summary>
     public long Size { get; private set; }
+
+    /// <summary>The roots of the perfect subtrees that make up the tree, largest first (one per set bit of <see cref="Size"/>).</summary>
+    public IReadOnlyList<byte[]> Frontier => _subtrees.Select(h => (byte[])h.Clone()).ToArray();
 
     /// <summary>Appends the hash of the next leaf (<see cref="MerkleHash.Leaf"/> of the entry).</summary>
     public void Append(ReadOnlySpan<byte> leafHash)

@@ -1,0 +1,179 @@
+using System.Text.Json;
+
+namespace PolicyTrail.Ledger.Entries;
+
+/// <summary>A template as a store keeps it, with the facts queries filter on (taken from the template itself).</summary>
+public sealed record Fragment(uint Id, byte[] Text)
+{
+    /// <summary>The facts of this fragment's text.</summary>
+    public FragmentFacts Facts { get; } = FragmentFacts.Of(Text);
+}
+
+/// <summary>
+/// What queries need to know of a template without rebuilding entries: the entry kind and verdict (root templates) or
+/// the namespace and pod (endpoint fragments). Derived from the text, so verify can check a store's copy of them.
+/// </summary>
+public sealed record FragmentFacts(EntryKind? Kind, EntryVerdict Verdict, string? Namespace, string? Pod)
+{
+    /// <summary>Reads the facts of a template; a template that is not a JSON object has none.</summary>
+    public static FragmentFacts Of(byte[] template)
+    {
+        EntryKind? kind = null;
+        var verdict = EntryVerdict.None;
+        string? ns = null, pod = null;
+        // Markers are not JSON: read a copy with each marker as a number.
+        var json = (byte[])template.Clone();
+        for (var i = Array.IndexOf(json, EntrySlots.Marker); i >= 0; i = Array.IndexOf(json, EntrySlots.Marker, i + 3))
+        {
+            json[i] = (byte)' ';
+            json[i + 1] = (byte)'0';
+            json[i + 2] = (byte)' ';
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return new FragmentFacts(null, EntryVerdict.None, null, null);
+            }
+            if (root.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String)
+            {
+                kind = k.GetString() switch
+                {
+                    "flow" => EntryKind.Flow,
+                    "gap" => EntryKind.Gap,
+                    "policy-change" => EntryKind.PolicyChange,
+                    "inventory-change" => EntryKind.InventoryChange,
+                    _ => null,
+                };
+            }
+            if (kind is not null && root.TryGetProperty("decision", out var d) && d.ValueKind == JsonValueKind.Object
+                && d.TryGetProperty("verdict", out var v) && v.ValueKind == JsonValueKind.String)
+            {
+                verdict = v.GetString() switch
+                {
+                    "allow" => EntryVerdict.Allow,
+                    "deny" => EntryVerdict.Deny,
+                    _ => EntryVerdict.Unknown,
+                };
+            }
+            if (kind is null)
+            {
+                ns = String(root, "namespace");
+                pod = String(root, "pod");
+            }
+        }
+        catch (JsonException)
+        {
+            // Not an entry template (verify reports templates that do not rebuild).
+        }
+        return new FragmentFacts(kind, verdict, ns, pod);
+    }
+
+    private static string? String(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+}
+
+/// <summary>
+/// Interns templates: the same template is stored once and named by a small id. Ingest adds to it; new fragments are
+/// handed to the store with the entries that first use them.
+/// </summary>
+public sealed class FragmentTable : IFragmentSource
+{
+    private readonly List<Fragment> _byId = [];
+    private readonly Dictionary<byte[], uint> _byText = new(ByteArrayComparer.Instance);
+    // Placeholder JSON as the entry builder wrote it -> id, so repeated templates skip canonicalization.
+    private readonly Dictionary<byte[], uint> _byDraft = new(ByteArrayComparer.Instance);
+    private readonly List<Fragment> _pending = [];
+
+    /// <summary>A table holding the fragments a store already has (ids 0..n-1 in order).</summary>
+    public FragmentTable(IEnumerable<Fragment>? existing = null)
+    {
+        foreach (var fragment in existing ?? [])
+        {
+            if (fragment.Id != _byId.Count)
+            {
+                throw new InvalidDataException($"fragment ids must run 0, 1, 2, ... without holes (found {fragment.Id} where {_byId.Count} was expected)");
+            }
+            _byId.Add(fragment);
+            _byText.TryAdd(fragment.Text, fragment.Id);
+        }
+    }
+
+    /// <summary>Number of fragments.</summary>
+    public int Count => _byId.Count;
+
+    /// <inheritdoc />
+    public ReadOnlySpan<byte> Get(uint id) =>
+        id < _byId.Count ? _byId[(int)id].Text : throw new KeyNotFoundException($"fragment {id} does not exist (the store has {_byId.Count})");
+
+    /// <summary>The fragment with this id.</summary>
+    public Fragment this[uint id] => id < _byId.Count ? _byId[(int)id] : throw new KeyNotFoundException($"fragment {id} does not exist (the store has {_byId.Count})");
+
+    /// <summary>The id of the template for this placeholder JSON, adding it when new.</summary>
+    public uint Intern(ReadOnlySpan<byte> draftJson)
+    {
+        var drafts = _byDraft.GetAlternateLookup<ReadOnlySpan<byte>>();
+        if (drafts.TryGetValue(draftJson, out var id))
+        {
+            return id;
+        }
+        var text = EntryTemplates.Compile(draftJson);
+        if (!_byText.TryGetValue(text, out id))
+        {
+            id = (uint)_byId.Count;
+            var fragment = new Fragment(id, text);
+            _byId.Add(fragment);
+            _byText.Add(text, id);
+            _pending.Add(fragment);
+        }
+        // Bounded: drafts differ from templates only in key order, so there are about as many as templates.
+        if (_byDraft.Count < 1 << 20)
+        {
+            _byDraft[draftJson.ToArray()] = id;
+        }
+        return id;
+    }
+
+    /// <summary>The fragments added since the last call, for the store to write with the entries that use them.</summary>
+    public IReadOnlyList<Fragment> TakePending()
+    {
+        var pending = _pending.ToArray();
+        _pending.Clear();
+        return pending;
+    }
+
+    /// <summary>Forgets fragments added since the last <see cref="TakePending"/> (their entries were not written).</summary>
+    public void DropPending()
+    {
+        foreach (var fragment in _pending)
+        {
+            _byText.Remove(fragment.Text);
+        }
+        var keep = _byId.Count - _pending.Count;
+        _byId.RemoveRange(keep, _pending.Count);
+        _byDraft.Clear();
+        _pending.Clear();
+    }
+
+    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    {
+        public static ByteArrayComparer Instance { get; } = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] obj) => GetHashCode(obj.AsSpan());
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<byte> alternate)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(alternate);
+            return hash.ToHashCode();
+        }
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
+    }
+}

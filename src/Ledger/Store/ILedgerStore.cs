@@ -1,0 +1,112 @@
+using PolicyTrail.Ledger.Entries;
+
+namespace PolicyTrail.Ledger.Store;
+
+/// <summary>
+/// The contract every store backend implements (DuckDB embedded, ClickHouse scale-out). A store keeps one log: its
+/// entries (as <see cref="EntryRow"/>s), the templates they point at, the signed checkpoints, the hashes of complete
+/// 1,024-entry subtrees, the source positions and the cluster snapshots. It never computes hashes or signatures;
+/// <see cref="Writing.LedgerWriter"/> does, so every backend stores the same log bit for bit.
+/// All of one <see cref="Append"/> becomes durable together, or none of it.
+/// </summary>
+public interface ILedgerStore : IDisposable
+{
+    /// <summary>A short name for messages ("duckdb /path/policytrail.duckdb").</summary>
+    string Description { get; }
+
+    /// <summary>What a writer needs to go on from where the last committed append left off (null for a new, empty store).</summary>
+    LedgerState? LoadState();
+
+    /// <summary>Creates the log's identity in an empty store (its origin line and when it began).</summary>
+    void Initialize(LogIdentity identity);
+
+    /// <summary>Every template, by id from 0.</summary>
+    IReadOnlyList<Fragment> ReadFragments();
+
+    /// <summary>Writes a batch atomically and durably: when this returns, all of it survives a crash; if it throws, none of it is visible.</summary>
+    void Append(AppendBatch batch);
+
+    /// <summary>Entries with from &lt;= index &lt; to, in index order, exactly as stored (gaps and duplicates included).</summary>
+    IEnumerable<EntryRow> ReadEntries(long from, long to);
+
+    /// <summary>Entries that match a filter, in index order.</summary>
+    IEnumerable<EntryRow> Query(EntryFilter filter);
+
+    /// <summary>Every checkpoint in the order they were written.</summary>
+    IReadOnlyList<StoredCheckpoint> ReadCheckpoints();
+
+    /// <summary>The recorded hashes of complete subtrees whose start lies in [from, to), by start.</summary>
+    IReadOnlyList<SubtreeHash> ReadSubtrees(long from, long to);
+
+    /// <summary>Every recorded cluster snapshot (without its bytes).</summary>
+    IReadOnlyList<SnapshotInfo> ReadSnapshots();
+
+    /// <summary>The stored bytes of a snapshot, or null.</summary>
+    byte[]? ReadSnapshotContent(string sha256);
+}
+
+/// <summary>The log's fixed identity: the checkpoint origin and when the store was created.</summary>
+public sealed record LogIdentity(string Origin, DateTimeOffset Created);
+
+/// <summary>The state a writer resumes from; all of it was written by the last committed <see cref="AppendBatch"/>.</summary>
+public sealed record LedgerState(LogIdentity Identity, long Size, IReadOnlyList<byte[]> Frontier, int FragmentCount, IReadOnlyDictionary<string, SourcePosition> Sources);
+
+/// <summary>One atomic write: entries and everything that must become durable with them.</summary>
+public sealed record AppendBatch
+{
+    /// <summary>New entries, in index order, continuing the log without holes.</summary>
+    public IReadOnlyList<EntryRow> Entries { get; init; } = [];
+    /// <summary>Templates first used by these entries (ids continue the stored ones).</summary>
+    public IReadOnlyList<Fragment> Fragments { get; init; } = [];
+    /// <summary>Hashes of the subtrees these entries completed.</summary>
+    public IReadOnlyList<SubtreeHash> Subtrees { get; init; } = [];
+    /// <summary>The new positions of the sources these entries were read from.</summary>
+    public IReadOnlyList<SourcePosition> Positions { get; init; } = [];
+    /// <summary>Checkpoints signed over the log including these entries.</summary>
+    public IReadOnlyList<StoredCheckpoint> Checkpoints { get; init; } = [];
+    /// <summary>Cluster snapshots recorded with these entries.</summary>
+    public IReadOnlyList<StoredSnapshot> Snapshots { get; init; } = [];
+    /// <summary>The log size after this batch.</summary>
+    public required long Size { get; init; }
+    /// <summary>The tree's frontier after this batch (see <see cref="Merkle.TreeBuilder.Frontier"/>).</summary>
+    public required IReadOnlyList<byte[]> Frontier { get; init; }
+}
+
+/// <summary>
+/// How far a source has been read. Key names the source (its path, or "stdin:" and a digest of its start);
+/// Fingerprint is the SHA-256 of its first bytes, to notice a file that was replaced; Line is the last line consumed.
+/// </summary>
+public sealed record SourcePosition(string Key, string Fingerprint, long Line, long Offset, DateTimeOffset Updated);
+
+/// <summary>A signed checkpoint as stored: its sequence number, the tree size it covers and the signed note text.</summary>
+public sealed record StoredCheckpoint(long Sequence, long Size, string Note);
+
+/// <summary>The hash of the complete subtree of <see cref="Height"/> that starts at <see cref="Start"/> (2^Height entries).</summary>
+public sealed record SubtreeHash(long Start, int Height, byte[] Hash);
+
+/// <summary>A cluster snapshot as recorded: its digest, the entry that recorded it, when it was taken, what it is.</summary>
+public sealed record SnapshotInfo(string Sha256, long Entry, DateTimeOffset TakenAt, string Name);
+
+/// <summary>A snapshot with its bytes (gzip-compressed JSON as read), for writing.</summary>
+public sealed record StoredSnapshot(SnapshotInfo Info, byte[] Content);
+
+/// <summary>What a query asks for; null fields do not filter.</summary>
+public sealed record EntryFilter
+{
+    /// <summary>Entries at or after this time (Unix ns).</summary>
+    public long? Since { get; init; }
+    /// <summary>Entries before this time (Unix ns).</summary>
+    public long? Until { get; init; }
+    /// <summary>Only these kinds.</summary>
+    public EntryKind? Kind { get; init; }
+    /// <summary>Either endpoint in this namespace.</summary>
+    public string? Namespace { get; init; }
+    /// <summary>Either endpoint is this pod (with <see cref="Namespace"/>).</summary>
+    public string? Pod { get; init; }
+    /// <summary>PolicyTrail's verdict.</summary>
+    public EntryVerdict? Verdict { get; init; }
+    /// <summary>At most this many entries.</summary>
+    public long? Limit { get; init; }
+    /// <summary>From this index on.</summary>
+    public long? FromIndex { get; init; }
+}
