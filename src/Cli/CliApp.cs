@@ -33,9 +33,16 @@ internal static class CliApp
             config.PropagateExceptions();
             config.AddExample("explain", "--cluster", "examples/cluster", "--from", "frontend/web-7d4b9c-x2x7p", "--to", "payments/api-5f6c8d-k9j2q", "--port", "8443");
             config.AddExample("parse", "flows.jsonl", "-o", "table");
+            config.AddExample("ingest", "--cluster", "examples/cluster", "examples/flows/hubble.jsonl");
+            config.AddExample("verify");
             Commands.Explain.ExplainCommand.Register(config);
             Commands.Parse.ParseCommand.Register(config);
             Commands.Keys.KeysInitCommand.Register(config);
+            Commands.Ledger.IngestCommand.Register(config);
+            Commands.Ledger.VerifyCommand.Register(config);
+            Commands.Ledger.ProveCommand.Register(config);
+            Commands.Ledger.VerifyProofCommand.Register(config);
+            Commands.Ledger.QueryCommand.Register(config);
         });
         try
         {

@@ -123,6 +123,7 @@ public static class RecordJsonWriter
             w.WriteNumber("code", icmp.Code);
             w.WriteEndObject();
         }
+        w.WritePropertyName("reported");
         WriteReported(w, flow.Reported);
         if (flow.Count is { } count)
         {
@@ -147,27 +148,29 @@ public static class RecordJsonWriter
         WriteSource(w, flow.Source);
     }
 
-    private static void WriteReported(Utf8JsonWriter w, ReportedOutcome reported)
+    /// <summary>Writes the "reported" object (verdict, rawVerdict, policies, dropReason, rule, hits); <paramref name="text"/> may rewrite every string value.</summary>
+    public static void WriteReported(Utf8JsonWriter w, ReportedOutcome reported, Func<string?, string?>? text = null)
     {
-        w.WriteStartObject("reported");
+        text ??= static s => s;
+        w.WriteStartObject();
         w.WriteString("verdict", reported.Verdict.ToName());
         if (reported.RawVerdict is not null)
         {
-            w.WriteString("rawVerdict", reported.RawVerdict);
+            w.WriteString("rawVerdict", text(reported.RawVerdict));
         }
         w.WriteStartArray("policies");
         foreach (var policy in reported.Policies)
         {
-            w.WriteStringValue(policy);
+            w.WriteStringValue(text(policy));
         }
         w.WriteEndArray();
         if (reported.DropReason is not null)
         {
-            w.WriteString("dropReason", reported.DropReason);
+            w.WriteString("dropReason", text(reported.DropReason));
         }
         if (reported.Rule is not null)
         {
-            w.WriteString("rule", reported.Rule);
+            w.WriteString("rule", text(reported.Rule));
         }
         if (reported.Hits is { Count: > 0 } hits)
         {
@@ -175,18 +178,18 @@ public static class RecordJsonWriter
             foreach (var hit in hits)
             {
                 w.WriteStartObject();
-                WriteOptional(w, "kind", hit.Kind);
-                WriteOptional(w, "namespace", hit.Namespace);
-                w.WriteString("name", hit.Name);
-                WriteOptional(w, "tier", hit.Tier);
+                WriteOptional(w, "kind", text(hit.Kind));
+                WriteOptional(w, "namespace", text(hit.Namespace));
+                w.WriteString("name", text(hit.Name));
+                WriteOptional(w, "tier", text(hit.Tier));
                 if (hit.RuleIndex is { } index)
                 {
                     w.WriteNumber("ruleIndex", index);
                 }
-                WriteOptional(w, "ruleName", hit.RuleName);
-                WriteOptional(w, "action", hit.Action);
-                WriteOptional(w, "direction", hit.Direction);
-                WriteOptional(w, "revision", hit.Revision);
+                WriteOptional(w, "ruleName", text(hit.RuleName));
+                WriteOptional(w, "action", text(hit.Action));
+                WriteOptional(w, "direction", text(hit.Direction));
+                WriteOptional(w, "revision", text(hit.Revision));
                 if (hit.Pending is { } pending)
                 {
                     w.WriteBoolean("pending", pending);

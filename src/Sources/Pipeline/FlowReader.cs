@@ -68,6 +68,12 @@ public sealed record FlowReadOptions
     public Func<Stream> Stdin { get; init; } = Console.OpenStandardInput;
     /// <summary>Longest line read whole; longer ones are rejected.</summary>
     public int MaxLineBytes { get; init; } = LineReader.DefaultMaxLineBytes;
+
+    /// <summary>
+    /// For resuming: the number of lines of an input already consumed. Those lines still count for format detection
+    /// but are not parsed again. Null: read every line.
+    /// </summary>
+    public Func<Input, long>? ResumeAfterLine { get; init; }
 }
 
 /// <summary>
@@ -79,7 +85,14 @@ public sealed class FlowReader(FlowReadOptions options)
     private const string Unrecognised = "(unrecognised)";
 
     /// <summary>Reads every input in order; records and rejections are handed on as they are found.</summary>
-    public ReadSummary Read(IReadOnlyList<Input> inputs, Action<NormalizedRecord> onRecord, Action<RejectedRecord> onReject, CancellationToken cancellationToken = default)
+    public ReadSummary Read(IReadOnlyList<Input> inputs, Action<NormalizedRecord> onRecord, Action<RejectedRecord> onReject, CancellationToken cancellationToken = default) =>
+        Read(inputs, onRecord, onReject, null, cancellationToken);
+
+    /// <summary>
+    /// Reads every input in order; <paramref name="onInputEnd"/> is told when an input was read to its end, with the
+    /// number of lines it had (not called for an input that could not be opened or failed while reading).
+    /// </summary>
+    public ReadSummary Read(IReadOnlyList<Input> inputs, Action<NormalizedRecord> onRecord, Action<RejectedRecord> onReject, Action<Input, long>? onInputEnd, CancellationToken cancellationToken = default)
     {
         var summary = new ReadSummary();
         foreach (var input in inputs)
@@ -99,7 +112,8 @@ public sealed class FlowReader(FlowReadOptions options)
             {
                 try
                 {
-                    ReadInput(input, stream, summary, onRecord, onReject, cancellationToken);
+                    var lines = ReadInput(input, stream, summary, onRecord, onReject, cancellationToken);
+                    onInputEnd?.Invoke(input, lines);
                 }
                 catch (IOException e)
                 {
@@ -114,8 +128,9 @@ public sealed class FlowReader(FlowReadOptions options)
         return summary;
     }
 
-    private void ReadInput(Input input, Stream stream, ReadSummary summary, Action<NormalizedRecord> onRecord, Action<RejectedRecord> onReject, CancellationToken cancellationToken)
+    private long ReadInput(Input input, Stream stream, ReadSummary summary, Action<NormalizedRecord> onRecord, Action<RejectedRecord> onReject, CancellationToken cancellationToken)
     {
+        var resumeAfter = options.ResumeAfterLine?.Invoke(input) ?? 0;
         var fileYear = input.ModificationYear;
         var pending = new List<(byte[] Bytes, long Number, bool Oversized)>();
         var sample = new List<string>();
@@ -193,6 +208,15 @@ public sealed class FlowReader(FlowReadOptions options)
             {
                 continue;
             }
+            if (number <= resumeAfter)
+            {
+                // Already consumed: only helps recognise the format, as it did the first time.
+                if (!decided && !line.Oversized && sample.Count < FormatRegistry.SampleLines)
+                {
+                    sample.Add(Encoding.UTF8.GetString(line.Bytes.Span[..Math.Min(line.Bytes.Length, 64 << 10)]));
+                }
+                continue;
+            }
             if (!decided)
             {
                 pending.Add((line.Bytes.ToArray(), number, line.Oversized));
@@ -208,10 +232,11 @@ public sealed class FlowReader(FlowReadOptions options)
             }
             Process(line.Bytes, number, line.Oversized);
         }
-        if (!decided && pending.Count > 0)
+        if (!decided && (pending.Count > 0 || sample.Count > 0))
         {
             Decide();
         }
+        return number;
     }
 
     private static FormatSummary Counts(ReadSummary summary, string name)

@@ -70,7 +70,7 @@ internal sealed class KeysInitCommand(Terminal terminal) : Command<KeysInitSetti
         return ExitCodes.Ok;
     }
 
-    private static void WriteSecret(string path, string text)
+    public static void WriteSecret(string path, string text)
     {
         // Created with mode 0600 from the start, so the key is never readable by others, not even for a moment.
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };

@@ -65,19 +65,7 @@ internal sealed class ParseCommand(Terminal terminal) : Command<ParseSettings>
         {
             terminal.Out.WriteLine($"{"TIME",-30} {"FORMAT",-10} {"SOURCE",-40} {"DESTINATION",-40} {"PROTO",-6} {"VERDICT",-8} POLICIES");
         }
-        var reader = new FlowReader(new FlowReadOptions
-        {
-            Format = settings.Format == "auto" ? null : FormatRegistry.Find(settings.Format),
-            Follow = settings.Follow,
-            Stdin = terminal.OpenInput,
-            FormatOptions = new FormatOptions
-            {
-                TimeZone = settings.TimeZone is null ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(settings.TimeZone),
-                Year = settings.Year,
-                Node = settings.Node,
-                NetfilterPrefixes = settings.NetfilterPrefixes,
-            },
-        });
+        var reader = new FlowReader(settings.ReadOptions(terminal.OpenInput) with { Follow = settings.Follow });
         ReadSummary summary;
         try
         {

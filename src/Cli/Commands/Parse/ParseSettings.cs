@@ -1,22 +1,12 @@
 using System.ComponentModel;
-using PolicyTrail.Sources.Formats;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace PolicyTrail.Cli.Commands.Parse;
 
 /// <summary>Options of <c>policytrail parse</c>.</summary>
-internal sealed class ParseSettings : CommandSettings
+internal sealed class ParseSettings : SourceSettings
 {
-    [CommandArgument(0, "[FILE]")]
-    [Description("Flow or policy log files, folders (read recursively) or - for stdin; plain or gzip. Example: hubble.jsonl np.log.gz logs/")]
-    public string[] Files { get; set; } = [];
-
-    [CommandOption("-f|--format <FORMAT>")]
-    [Description("auto (default: detected per input from its first lines) or a format name from --formats. Example: --format antrea-np")]
-    [DefaultValue("auto")]
-    public string Format { get; set; } = "auto";
-
     [CommandOption("--formats")]
     [Description("List the supported formats and exit. Example: --formats")]
     public bool ListFormats { get; set; }
@@ -26,29 +16,9 @@ internal sealed class ParseSettings : CommandSettings
     [DefaultValue("jsonl")]
     public string Output { get; set; } = "jsonl";
 
-    [CommandOption("--rejects <PATH>")]
-    [Description("Write every rejected line as JSON (file, line, format, reason, raw) to this file. Example: --rejects rejects.jsonl")]
-    public string? Rejects { get; set; }
-
     [CommandOption("--follow")]
     [Description("Keep reading the files as they grow, across rotation and truncation, until interrupted (Ctrl+C or SIGTERM). Example: --follow /var/log/antrea/networkpolicy/np.log")]
     public bool Follow { get; set; }
-
-    [CommandOption("--timezone <ZONE>")]
-    [Description("IANA zone for timestamps written without one (Antrea np.log, BSD syslog); default UTC. Example: --timezone Europe/Berlin")]
-    public string? TimeZone { get; set; }
-
-    [CommandOption("--year <YEAR>")]
-    [Description("Year for timestamps written without one (syslog 'Nov 27 10:00:00'); default: each file's modification year. Example: --year 2026")]
-    public int? Year { get; set; }
-
-    [CommandOption("--node <NAME>")]
-    [Description("Node that wrote inputs whose lines do not name it (kernel logs, np.log). Example: --node worker-1")]
-    public string? Node { get; set; }
-
-    [CommandOption("--netfilter-prefix <RULE>")]
-    [Description("Netfilter LOG prefix mapping, repeatable: PREFIX=allow|deny[[:policy]], or a preset (calico, kube-router). Example: --netfilter-prefix 'DROP-NP:=deny:default/deny-all'")]
-    public string[] NetfilterPrefixes { get; set; } = [];
 
     public override ValidationResult Validate()
     {
@@ -56,32 +26,13 @@ internal sealed class ParseSettings : CommandSettings
         {
             return ValidationResult.Success();
         }
-        if (Files.Length == 0)
+        if (ValidateSources() is { } problem)
         {
-            return ValidationResult.Error("give at least one FILE (or - for stdin)");
+            return problem;
         }
         if (Output is not ("jsonl" or "table"))
         {
             return ValidationResult.Error($"-o must be jsonl or table, not '{Output}'");
-        }
-        if (Format != "auto" && FormatRegistry.Find(Format) is null)
-        {
-            return ValidationResult.Error($"unknown format '{Format}' (known: {string.Join(", ", FormatRegistry.All.Select(f => f.Name))})");
-        }
-        if (TimeZone is not null && !TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _))
-        {
-            return ValidationResult.Error($"unknown time zone '{TimeZone}' (use an IANA name such as Europe/Berlin or UTC)");
-        }
-        if (Year is < 1970 or > 9999)
-        {
-            return ValidationResult.Error($"--year must be between 1970 and 9999, not {Year}");
-        }
-        foreach (var entry in NetfilterPrefixes)
-        {
-            if (Sources.Netfilter.NetfilterFormat.ValidatePrefixRule(entry) is { } problem)
-            {
-                return ValidationResult.Error($"--netfilter-prefix '{entry}': {problem}");
-            }
         }
         if (Follow && Files.Any(f => f is "-" or CliApp.StdinArgument))
         {

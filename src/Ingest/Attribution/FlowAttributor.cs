@@ -1,0 +1,116 @@
+using System.Net;
+using PolicyTrail.Core;
+using PolicyTrail.Core.Cluster;
+using PolicyTrail.Core.Decisions;
+using PolicyTrail.Core.Flows;
+using PolicyTrail.Ingest.Clusters;
+
+namespace PolicyTrail.Ingest.Attribution;
+
+/// <summary>How PolicyTrail's verdict compares with the CNI's own.</summary>
+public enum Agreement
+{
+    /// <summary>The CNI said nothing PolicyTrail can compare (no verdict, or an error).</summary>
+    NotReported,
+    /// <summary>Both say allowed, or both say denied (an audit verdict counts as denied).</summary>
+    Agree,
+    /// <summary>One says allowed, the other denied.</summary>
+    Disagree,
+    /// <summary>The CNI gave a verdict but PolicyTrail could not decide (an endpoint is unknown).</summary>
+    Undecided,
+}
+
+/// <summary>A flow's decision, the direction it was evaluated in, and how it compares with the CNI's verdict.</summary>
+public sealed record FlowAttribution(Decision? Decision, bool EvaluatedAsReply, Agreement Agreement, string? Error, ClusterVersion? Cluster)
+{
+    /// <summary>The verdict, allow / deny / unknown.</summary>
+    public Verdict Verdict => Decision?.Verdict ?? Verdict.Unknown;
+}
+
+/// <summary>
+/// Decides each flow against the cluster snapshot in force at its time: source egress and destination ingress by the
+/// policy engine; a reply is judged as the connection it answers (replies of allowed connections are allowed).
+/// Decisions are remembered per snapshot and address pair. Not thread-safe; one per thread.
+/// </summary>
+public sealed class FlowAttributor(ClusterHistory history)
+{
+    private const int Capacity = 1 << 16;
+    private readonly Dictionary<(ClusterVersion, UInt128, UInt128, int, Protocol, bool), Decision> _cache = [];
+
+    /// <summary>Decisions answered from memory.</summary>
+    public long Hits { get; private set; }
+
+    /// <summary>Decisions computed.</summary>
+    public long Misses { get; private set; }
+
+    /// <summary>Decides one flow.</summary>
+    public FlowAttribution Attribute(FlowRecord flow)
+    {
+        var cluster = history.At(flow.Time.UnixNanos);
+        if (cluster is null)
+        {
+            return new FlowAttribution(null, false, Compare(flow.Reported.Verdict, null), "no cluster snapshot was given", null);
+        }
+        var reply = flow.IsReply == true;
+        var (from, to, port) = reply ? (flow.Dst.IP, flow.Src.IP, flow.Src.Port) : (flow.Src.IP, flow.Dst.IP, flow.Dst.Port);
+        if (from is null || to is null)
+        {
+            return new FlowAttribution(null, reply, Compare(flow.Reported.Verdict, null), "the source did not give both addresses", cluster);
+        }
+        var protocol = flow.Protocol;
+        var number = protocol is Protocol.Tcp or Protocol.Udp or Protocol.Sctp ? port ?? 0 : 0;
+        var key = (cluster, Key(from), Key(to), number, protocol, from.AddressFamily == to.AddressFamily && from.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
+        if (_cache.TryGetValue(key, out var decision))
+        {
+            Hits++;
+        }
+        else
+        {
+            Misses++;
+            decision = cluster.Engine.Explain(from, to, number, protocol);
+            if (_cache.Count >= Capacity)
+            {
+                _cache.Clear();
+            }
+            _cache[key] = decision;
+        }
+        return new FlowAttribution(decision, reply, Compare(flow.Reported.Verdict, decision.Verdict), decision.Error, cluster);
+    }
+
+    /// <summary>The agreement of a reported verdict with PolicyTrail's (null when there is no decision).</summary>
+    public static Agreement Compare(ReportedVerdict reported, Verdict? decided) => reported switch
+    {
+        ReportedVerdict.Unknown or ReportedVerdict.Error => Agreement.NotReported,
+        _ when decided is null or Verdict.Unknown => Agreement.Undecided,
+        ReportedVerdict.Allowed => decided == Verdict.Allow ? Agreement.Agree : Agreement.Disagree,
+        _ => decided == Verdict.Deny ? Agreement.Agree : Agreement.Disagree,
+    };
+
+    private static UInt128 Key(IPAddress ip)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        if (!ip.TryWriteBytes(bytes, out var written))
+        {
+            return 0;
+        }
+        UInt128 value = 0;
+        for (var i = 0; i < written; i++)
+        {
+            value |= (UInt128)bytes[i] << (8 * i);
+        }
+        return value;
+    }
+}
+
+/// <summary>Contract spellings.</summary>
+public static class AgreementNames
+{
+    /// <summary>agree, disagree, not-reported, undecided.</summary>
+    public static string ToName(this Agreement agreement) => agreement switch
+    {
+        Agreement.Agree => "agree",
+        Agreement.Disagree => "disagree",
+        Agreement.Undecided => "undecided",
+        _ => "not-reported",
+    };
+}

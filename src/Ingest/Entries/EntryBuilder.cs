@@ -1,0 +1,401 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PolicyTrail.Core;
+using PolicyTrail.Core.Cluster;
+using PolicyTrail.Core.Decisions;
+using PolicyTrail.Core.Flows;
+using PolicyTrail.Ingest.Attribution;
+using PolicyTrail.Ingest.Clusters;
+using PolicyTrail.Ledger.Entries;
+using PolicyTrail.Policy.Explanation;
+using PolicyTrail.Sources.Output;
+
+namespace PolicyTrail.Ingest.Entries;
+
+/// <summary>
+/// Turns normalized records and their decisions into ledger rows: the entry's JSON with its varying values as slot
+/// placeholders is interned as templates, and the values go into the row. The entry a verifier rebuilds is:
+/// the parse record's fields (kind, time, src, dst, protocol, direction, isReply, reported, source, counters) plus
+/// index, observedAt and decision {verdict, agreement, ingress, egress, ...}; src and dst add what the cluster
+/// snapshot says of the address (kind, podUid, workload, node, inventory = the inventory-change entry).
+/// Not thread-safe.
+/// </summary>
+public sealed class EntryBuilder(FragmentTable fragments)
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+    private readonly Utf8JsonWriter _writer = new(Stream.Null);
+    private readonly Dictionary<(Decision, Agreement, bool), byte[]> _decisions = new(DecisionKeyComparer.Instance);
+
+    /// <summary>The row of a flow entry.</summary>
+    public EntryRow Flow(FlowRecord flow, FlowAttribution attribution, long observedAt)
+    {
+        var row = new EntryRow
+        {
+            Time = flow.Time.UnixNanos,
+            ObservedAt = observedAt,
+            SrcPort = flow.Src.Port,
+            DstPort = flow.Dst.Port,
+            Count = flow.Count,
+            Packets = flow.Packets,
+            Bytes = flow.Bytes,
+            WindowStart = flow.WindowStart?.UnixNanos,
+            WindowEnd = flow.WindowEnd?.UnixNanos,
+        };
+        row.Src = Endpoint(flow.Src, attribution.EvaluatedAsReply ? attribution.Decision?.Destination : attribution.Decision?.Source, attribution.Cluster, EntrySlots.SrcPort);
+        row.Dst = Endpoint(flow.Dst, attribution.EvaluatedAsReply ? attribution.Decision?.Source : attribution.Decision?.Destination, attribution.Cluster, EntrySlots.DstPort);
+        SourceRef(row, flow.Source);
+
+        var w = Begin();
+        w.WriteStartObject();
+        w.WriteString("kind", "flow");
+        Slots(w, flow.Time.FractionDigits, flow.Source);
+        w.WriteString("src", EntrySlots.Placeholder(EntrySlots.SrcFragment));
+        w.WriteString("dst", EntrySlots.Placeholder(EntrySlots.DstFragment));
+        if (flow.Protocol == Protocol.Unknown)
+        {
+            w.WriteNull("protocol");
+        }
+        else
+        {
+            w.WriteString("protocol", flow.Protocol.ToName());
+        }
+        w.WriteString("direction", flow.Direction.ToName());
+        if (flow.IsReply is { } reply)
+        {
+            w.WriteBoolean("isReply", reply);
+        }
+        else
+        {
+            w.WriteNull("isReply");
+        }
+        if (flow.Icmp is { } icmp)
+        {
+            w.WriteStartObject("icmp");
+            w.WriteNumber("type", icmp.Type);
+            w.WriteNumber("code", icmp.Code);
+            w.WriteEndObject();
+        }
+        w.WritePropertyName("reported");
+        RecordJsonWriter.WriteReported(w, flow.Reported, EntrySlots.Safe);
+        w.WritePropertyName("decision");
+        w.WriteRawValue(DecisionJson(attribution), skipInputValidation: true);
+        Counter(w, "count", flow.Count, EntrySlots.Count);
+        Counter(w, "packets", flow.Packets, EntrySlots.Packets);
+        Counter(w, "bytes", flow.Bytes, EntrySlots.Bytes);
+        if (flow.WindowStart is { } start)
+        {
+            w.WriteString("windowStart", EntrySlots.TimePlaceholder(EntrySlots.WindowStart, start.FractionDigits));
+        }
+        if (flow.WindowEnd is { } end)
+        {
+            w.WriteString("windowEnd", EntrySlots.TimePlaceholder(EntrySlots.WindowEnd, end.FractionDigits));
+        }
+        w.WriteEndObject();
+        w.Flush();
+        row.Template = fragments.Intern(_buffer.WrittenSpan);
+        return row;
+    }
+
+    /// <summary>The row of a gap or policy-change entry: the parse record's JSON with index, observedAt and slots.</summary>
+    public EntryRow Record(NormalizedRecord record, long observedAt)
+    {
+        var row = new EntryRow { Time = record.Time.UnixNanos, ObservedAt = observedAt };
+        SourceRef(row, record.Source);
+        var w = Begin();
+        RecordJsonWriter.Write(w, record);
+        w.Flush();
+        var node = JsonNode.Parse(_buffer.WrittenSpan)!.AsObject();
+        node["index"] = EntrySlots.Placeholder(EntrySlots.Index);
+        node["time"] = EntrySlots.TimePlaceholder(EntrySlots.Time, record.Time.FractionDigits);
+        node["observedAt"] = EntrySlots.TimePlaceholder(EntrySlots.ObservedAt, 3);
+        node["source"] = EntrySlots.Placeholder(EntrySlots.SourceFragment);
+        row.Template = fragments.Intern(JsonSerializer.SerializeToUtf8Bytes(node));
+        return row;
+    }
+
+    /// <summary>A gap entry for a rejected line: where it was, why, and the SHA-256 of the line.</summary>
+    public EntryRow Rejected(string format, string file, long line, string reason, byte[] sha256, long time, long observedAt)
+    {
+        var row = new EntryRow { Time = time, ObservedAt = observedAt };
+        SourceRef(row, new SourceRef(format, file, line));
+        row.Sha256 = sha256;
+        var w = Begin();
+        w.WriteStartObject();
+        w.WriteString("kind", "gap");
+        Slots(w, 3, null);
+        w.WriteString("reason", "rejected record: " + reason);
+        w.WriteNumber("lost", 1);
+        w.WriteEndObject();
+        w.Flush();
+        row.Template = fragments.Intern(_buffer.WrittenSpan);
+        return row;
+    }
+
+    /// <summary>A gap entry for a source that changed under PolicyTrail (replaced or truncated) since it was last read.</summary>
+    public EntryRow SourceGap(string file, long lastLine, string reason, long time, long observedAt)
+    {
+        var row = new EntryRow { Time = time, ObservedAt = observedAt };
+        SourceRef(row, new SourceRef("ingest", file, lastLine));
+        var w = Begin();
+        w.WriteStartObject();
+        w.WriteString("kind", "gap");
+        Slots(w, 3, null);
+        w.WriteString("reason", reason);
+        w.WriteNull("lost");
+        w.WriteEndObject();
+        w.Flush();
+        row.Template = fragments.Intern(_buffer.WrittenSpan);
+        return row;
+    }
+
+    /// <summary>The inventory-change entry that records a cluster snapshot.</summary>
+    public EntryRow Inventory(ClusterVersion cluster, long observedAt)
+    {
+        var time = (cluster.TakenAt.UtcTicks - DateTimeOffset.UnixEpoch.Ticks) * 100;
+        var row = new EntryRow { Time = time, ObservedAt = observedAt };
+        var w = Begin();
+        w.WriteStartObject();
+        w.WriteString("kind", "inventory-change");
+        w.WriteString("index", EntrySlots.Placeholder(EntrySlots.Index));
+        w.WriteString("time", EntrySlots.TimePlaceholder(EntrySlots.Time, 0));
+        w.WriteString("observedAt", EntrySlots.TimePlaceholder(EntrySlots.ObservedAt, 3));
+        w.WriteString("change", "snapshot");
+        w.WriteStartObject("snapshot");
+        w.WriteString("name", cluster.Name);
+        w.WriteString("sha256", cluster.Sha256);
+        w.WriteString("encoding", "gzip+json");
+        var s = cluster.Snapshot;
+        w.WriteNumber("namespaces", s.Namespaces.Count);
+        w.WriteNumber("pods", s.Pods.Count);
+        w.WriteNumber("services", s.Services.Count);
+        w.WriteNumber("endpointSlices", s.EndpointSlices.Count);
+        w.WriteNumber("nodes", s.Nodes.Count);
+        w.WriteNumber("networkPolicies", s.NetworkPolicies.Count);
+        w.WriteNumber("adminNetworkPolicies", s.AdminNetworkPolicies.Count + (s.BaselineAdminNetworkPolicy is null ? 0 : 1));
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.Flush();
+        row.Template = fragments.Intern(_buffer.WrittenSpan);
+        return row;
+    }
+
+    private Utf8JsonWriter Begin()
+    {
+        _buffer.ResetWrittenCount();
+        _writer.Reset(_buffer);
+        return _writer;
+    }
+
+    private static void Slots(Utf8JsonWriter w, byte timeDigits, SourceRef? source)
+    {
+        w.WriteString("index", EntrySlots.Placeholder(EntrySlots.Index));
+        w.WriteString("time", EntrySlots.TimePlaceholder(EntrySlots.Time, timeDigits));
+        w.WriteString("observedAt", EntrySlots.TimePlaceholder(EntrySlots.ObservedAt, 3));
+        w.WriteString("source", EntrySlots.Placeholder(EntrySlots.SourceFragment));
+    }
+
+    private static void Counter(Utf8JsonWriter w, string name, long? value, char slot)
+    {
+        if (value is not { } v)
+        {
+            return;
+        }
+        // Integers beyond 2^53 have no exact JCS form: such a value stays in the template as the double JCS writes.
+        if (Math.Abs(v) < 1L << 53)
+        {
+            w.WriteString(name, EntrySlots.Placeholder(slot));
+        }
+        else
+        {
+            w.WriteNumber(name, (double)v);
+        }
+    }
+
+    private void SourceRef(EntryRow row, SourceRef source)
+    {
+        row.Line = source.Line;
+        row.Sha256 = source.Sha256 is { Length: 64 } hex ? Convert.FromHexString(hex) : null;
+        var w = Begin();
+        w.WriteStartObject();
+        w.WriteString("format", EntrySlots.Safe(source.Format));
+        w.WriteString("file", EntrySlots.Safe(source.File));
+        w.WriteString("line", EntrySlots.Placeholder(EntrySlots.Line));
+        if (source.Node is not null)
+        {
+            w.WriteString("node", EntrySlots.Safe(source.Node));
+        }
+        if (row.Sha256 is not null)
+        {
+            w.WriteString("sha256", EntrySlots.Placeholder(EntrySlots.Sha256));
+        }
+        w.WriteEndObject();
+        w.Flush();
+        row.SourceRef = fragments.Intern(_buffer.WrittenSpan);
+    }
+
+    private uint Endpoint(FlowEndpoint reported, Endpoint? resolved, ClusterVersion? cluster, char portSlot)
+    {
+        var w = Begin();
+        w.WriteStartObject();
+        if (reported.IP is null)
+        {
+            w.WriteNull("ip");
+        }
+        else
+        {
+            w.WriteString("ip", reported.IP.ToString());
+        }
+        if (reported.Port is null)
+        {
+            w.WriteNull("port");
+        }
+        else
+        {
+            w.WriteString("port", EntrySlots.Placeholder(portSlot));
+        }
+        PodInfo? pod = null;
+        if (resolved is { Kind: EndpointKind.Pod or EndpointKind.HostNetworkPod } && cluster is not null)
+        {
+            cluster.Pods.TryGetValue(resolved.Key ?? $"{resolved.Namespace}/{resolved.Name}", out pod);
+        }
+        w.WriteString("namespace", EntrySlots.Safe(pod?.Namespace ?? reported.Namespace));
+        w.WriteString("pod", EntrySlots.Safe(pod?.Name ?? reported.Pod));
+        w.WriteString("kind", resolved is null ? "unresolved" : KindName(resolved.Kind));
+        if (pod is not null)
+        {
+            Optional(w, "podUid", pod.Uid);
+            var (kind, name) = Workload(pod);
+            Optional(w, "workloadKind", kind);
+            Optional(w, "workload", name);
+            Optional(w, "node", pod.NodeName);
+            Optional(w, "serviceAccount", pod.ServiceAccount);
+        }
+        else
+        {
+            Optional(w, "workloadKind", reported.WorkloadKind);
+            Optional(w, "workload", reported.Workload);
+            Optional(w, "node", resolved?.Node ?? reported.Node);
+        }
+        if (resolved?.Reason is { } reason)
+        {
+            w.WriteString("reason", reason);
+        }
+        Optional(w, "service", reported.Service);
+        if (reported.Identity is { } identity)
+        {
+            w.WriteNumber("identity", identity);
+        }
+        if (reported.Names is { Count: > 0 } names)
+        {
+            w.WriteStartArray("names");
+            foreach (var name in names)
+            {
+                w.WriteStringValue(EntrySlots.Safe(name));
+            }
+            w.WriteEndArray();
+        }
+        if (cluster is { InventoryEntry: >= 0 })
+        {
+            w.WriteNumber("inventory", cluster.InventoryEntry);
+        }
+        w.WriteEndObject();
+        w.Flush();
+        return fragments.Intern(_buffer.WrittenSpan);
+    }
+
+    private byte[] DecisionJson(FlowAttribution attribution)
+    {
+        if (attribution.Decision is { } decision && _decisions.TryGetValue((decision, attribution.Agreement, attribution.EvaluatedAsReply), out var cached))
+        {
+            return cached;
+        }
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("verdict", attribution.Verdict.ToName());
+            w.WriteString("agreement", attribution.Agreement.ToName());
+            if (attribution.Decision is { } d)
+            {
+                w.WritePropertyName("ingress");
+                DecisionJsonWriter.WriteDirection(w, d.Ingress);
+                w.WritePropertyName("egress");
+                DecisionJsonWriter.WriteDirection(w, d.Egress);
+                w.WriteString("explanation", d.Explanation);
+                if (d.Destination.Kind == EndpointKind.Service)
+                {
+                    w.WriteString("service", $"{d.Destination.Namespace}/{d.Destination.Name}");
+                }
+            }
+            else
+            {
+                w.WriteNull("ingress");
+                w.WriteNull("egress");
+            }
+            if (attribution.Error is not null)
+            {
+                w.WriteString("error", attribution.Error);
+            }
+            if (attribution.EvaluatedAsReply)
+            {
+                w.WriteString("evaluated", "reply: decided as the connection it answers");
+            }
+            w.WriteEndObject();
+        }
+        var json = buffer.WrittenSpan.ToArray();
+        if (attribution.Decision is { } key)
+        {
+            if (_decisions.Count >= 1 << 16)
+            {
+                _decisions.Clear();
+            }
+            _decisions[(key, attribution.Agreement, attribution.EvaluatedAsReply)] = json;
+        }
+        return json;
+    }
+
+    private static (string? Kind, string? Name) Workload(PodInfo pod)
+    {
+        if (pod.Owner is not { } owner)
+        {
+            return (null, null);
+        }
+        // A Deployment's pods belong to a ReplicaSet named "<deployment>-<pod-template-hash>".
+        if (owner.Kind == "ReplicaSet" && pod.Labels.TryGetValue("pod-template-hash", out var hash) && owner.Name.EndsWith("-" + hash, StringComparison.Ordinal))
+        {
+            return ("Deployment", owner.Name[..^(hash.Length + 1)]);
+        }
+        return (owner.Kind, owner.Name);
+    }
+
+    private static string KindName(EndpointKind kind) => kind switch
+    {
+        EndpointKind.Pod => "pod",
+        EndpointKind.External => "external",
+        EndpointKind.HostNetworkPod => "host-network-pod",
+        EndpointKind.Node => "node",
+        EndpointKind.Service => "service",
+        EndpointKind.Ambiguous => "ambiguous",
+        _ => "unknown",
+    };
+
+    private static void Optional(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is not null)
+        {
+            w.WriteString(name, EntrySlots.Safe(value));
+        }
+    }
+
+    private sealed class DecisionKeyComparer : IEqualityComparer<(Decision, Agreement, bool)>
+    {
+        public static DecisionKeyComparer Instance { get; } = new();
+
+        public bool Equals((Decision, Agreement, bool) x, (Decision, Agreement, bool) y) =>
+            ReferenceEquals(x.Item1, y.Item1) && x.Item2 == y.Item2 && x.Item3 == y.Item3;
+
+        public int GetHashCode((Decision, Agreement, bool) obj) =>
+            HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Item1), obj.Item2, obj.Item3);
+    }
+}

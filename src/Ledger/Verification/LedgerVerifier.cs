@@ -1,0 +1,239 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using PolicyTrail.Ledger.Checkpoints;
+using PolicyTrail.Ledger.Entries;
+using PolicyTrail.Ledger.Merkle;
+using PolicyTrail.Ledger.Store;
+using PolicyTrail.Ledger.Writing;
+
+namespace PolicyTrail.Ledger.Verification;
+
+/// <summary>The outcome of verifying a log: intact, or the first thing found wrong (with the entry index or checkpoint).</summary>
+public sealed record VerificationResult
+{
+    /// <summary>Nothing was found wrong.</summary>
+    public bool Intact => Problem is null;
+    /// <summary>Entries read.</summary>
+    public long Entries { get; init; }
+    /// <summary>Checkpoints read.</summary>
+    public int Checkpoints { get; init; }
+    /// <summary>The tree size of the latest checkpoint.</summary>
+    public long CheckpointedSize { get; init; }
+    /// <summary>The root hash recomputed for the whole log.</summary>
+    public byte[]? Root { get; init; }
+    /// <summary>The log's origin.</summary>
+    public string? Origin { get; init; }
+    /// <summary>The first problem, in one line; null when intact.</summary>
+    public string? Problem { get; init; }
+    /// <summary>The first entry index found wrong, when the problem is an entry's.</summary>
+    public long? FirstBadIndex { get; init; }
+    /// <summary>The sequence number of the checkpoint found wrong, when the problem is a checkpoint's.</summary>
+    public long? BadCheckpoint { get; init; }
+}
+
+/// <summary>
+/// Verifies a stored log without trusting anything the store says about hashes: every entry's canonical bytes are
+/// rebuilt from its row and hashed, the tree is rebuilt, every checkpoint's signature and root are checked, and
+/// consecutive checkpoints are checked for consistency with RFC 6962 proofs.
+/// </summary>
+public static class LedgerVerifier
+{
+    private const long ChunkSize = 1L << LedgerWriter.SubtreeHeight;
+
+    /// <summary>Verifies the store's log against the verifier key; <paramref name="progress"/> gets the entries read so far.</summary>
+    public static VerificationResult Verify(ILedgerStore store, NoteVerifier key, Action<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var state = store.LoadState();
+        if (state is null)
+        {
+            return new VerificationResult { Problem = $"{store.Description}: the store holds no log" };
+        }
+        var origin = state.Identity.Origin;
+        FragmentTable fragments;
+        try
+        {
+            fragments = new FragmentTable(store.ReadFragments());
+        }
+        catch (InvalidDataException e)
+        {
+            return new VerificationResult { Origin = origin, Problem = $"templates: {e.Message}" };
+        }
+
+        // Checkpoints first: their sizes say where roots must be compared.
+        var checkpoints = store.ReadCheckpoints();
+        var opened = new List<(StoredCheckpoint Stored, Checkpoint Checkpoint)>();
+        long previousSize = 0;
+        for (var i = 0; i < checkpoints.Count; i++)
+        {
+            var stored = checkpoints[i];
+            if (stored.Sequence != i)
+            {
+                return Fail(origin, checkpoints.Count, $"checkpoint {i} is missing (the next stored one is number {stored.Sequence}): a checkpoint was deleted", checkpoint: i);
+            }
+            var note = SignedNote.Open(Encoding.UTF8.GetBytes(stored.Note), key);
+            if (!note.IsVerified)
+            {
+                return Fail(origin, checkpoints.Count, $"checkpoint {i} (size {stored.Size}): signature does not verify with key {key.Name}: {note.FailureReason}", checkpoint: i);
+            }
+            if (!Checkpoint.TryParse(note.Text!, out var checkpoint, out var error))
+            {
+                return Fail(origin, checkpoints.Count, $"checkpoint {i}: signed text is not a checkpoint: {error}", checkpoint: i);
+            }
+            if (checkpoint.Origin != origin)
+            {
+                return Fail(origin, checkpoints.Count, $"checkpoint {i}: origin \"{checkpoint.Origin}\" is not this log's (\"{origin}\")", checkpoint: i);
+            }
+            if (checkpoint.Size != stored.Size)
+            {
+                return Fail(origin, checkpoints.Count, $"checkpoint {i}: signed size {checkpoint.Size} differs from the stored size {stored.Size}", checkpoint: i);
+            }
+            if (checkpoint.Size < previousSize)
+            {
+                return Fail(origin, checkpoints.Count, $"checkpoint {i}: size {checkpoint.Size} is smaller than the previous checkpoint's {previousSize}", checkpoint: i);
+            }
+            previousSize = checkpoint.Size;
+            opened.Add((stored, checkpoint));
+        }
+
+        // Entries: rebuild, hash, compare with the tag recorded at append, grow the tree, compare roots at checkpoints.
+        var tree = new TreeBuilder();
+        var chunk = new TreeBuilder();
+        var chunkRoots = new List<byte[]>();
+        var recorded = store.ReadSubtrees(0, long.MaxValue).Where(s => s.Height == LedgerWriter.SubtreeHeight).ToDictionary(s => s.Start, s => s.Hash);
+        var nextCheckpoint = 0;
+        var buffer = new ArrayBufferWriter<byte>(2048);
+        long expected = 0;
+        foreach (var row in store.ReadEntries(0, long.MaxValue))
+        {
+            if (row.Index != expected)
+            {
+                var problem = row.Index < expected
+                    ? $"entry {row.Index} appears more than once (or out of order): a row was inserted or copied"
+                    : $"entry {expected} is missing (the next stored entry is {row.Index}): a row was deleted";
+                return Fail(origin, checkpoints.Count, problem, index: Math.Min(row.Index, expected), entries: expected);
+            }
+            byte[] leaf;
+            try
+            {
+                buffer.ResetWrittenCount();
+                buffer.GetSpan(1)[0] = 0;
+                buffer.Advance(1);
+                EntryTemplates.Rebuild(row, fragments, buffer);
+                leaf = SHA256.HashData(buffer.WrittenSpan);
+            }
+            catch (Exception e) when (e is InvalidDataException or KeyNotFoundException)
+            {
+                return Fail(origin, checkpoints.Count, $"entry {row.Index}: cannot be rebuilt: {e.Message}", index: row.Index, entries: expected);
+            }
+            if (BinaryPrimitives.ReadUInt32BigEndian(leaf) != row.LeafTag)
+            {
+                return Fail(origin, checkpoints.Count, $"entry {row.Index}: its content does not hash to the leaf recorded when it was appended: a field was edited, or the row moved", index: row.Index, entries: expected);
+            }
+            tree.Append(leaf);
+            chunk.Append(leaf);
+            expected++;
+            if (chunk.Size == ChunkSize)
+            {
+                var root = chunk.Root();
+                var start = expected - ChunkSize;
+                if (recorded.TryGetValue(start, out var hash) && !hash.AsSpan().SequenceEqual(root))
+                {
+                    return Fail(origin, checkpoints.Count, $"entries {start}..{expected - 1}: recorded subtree hash differs from the recomputed one: an entry in that range was changed", index: start, entries: expected);
+                }
+                chunkRoots.Add(root);
+                chunk = new TreeBuilder();
+            }
+            while (nextCheckpoint < opened.Count && opened[nextCheckpoint].Checkpoint.Size == expected)
+            {
+                if (!opened[nextCheckpoint].Checkpoint.RootHash.AsSpan().SequenceEqual(tree.Root()))
+                {
+                    var size = opened[nextCheckpoint].Checkpoint.Size;
+                    var since = nextCheckpoint == 0 ? 0 : opened[nextCheckpoint - 1].Checkpoint.Size;
+                    return Fail(origin, checkpoints.Count, $"checkpoint {nextCheckpoint} (size {size}): signed root differs from the root of the stored entries: an entry in {since}..{size - 1} was changed, removed or reordered", checkpoint: nextCheckpoint, entries: expected);
+                }
+                nextCheckpoint++;
+            }
+            if ((expected & 0xFFFF) == 0)
+            {
+                progress?.Invoke(expected);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+        progress?.Invoke(expected);
+        while (nextCheckpoint < opened.Count && opened[nextCheckpoint].Checkpoint.Size == 0)
+        {
+            nextCheckpoint++;
+        }
+        if (nextCheckpoint < opened.Count)
+        {
+            var missing = opened[nextCheckpoint].Checkpoint.Size;
+            return Fail(origin, checkpoints.Count, $"checkpoint {nextCheckpoint} covers {missing} entries but the store holds {expected}: entries {expected}..{missing - 1} were deleted (truncated)", index: expected, checkpoint: nextCheckpoint, entries: expected);
+        }
+        if (expected != state.Size)
+        {
+            return Fail(origin, checkpoints.Count, $"the store says it holds {state.Size} entries but {expected} were read", index: Math.Min(expected, state.Size), entries: expected);
+        }
+        var covered = opened.Count == 0 ? 0 : opened[^1].Checkpoint.Size;
+        if (covered < expected)
+        {
+            return Fail(origin, checkpoints.Count, $"entries {covered}..{expected - 1} are not covered by any signed checkpoint: the last checkpoint was deleted, an ingest was interrupted before it signed, or entries were added outside PolicyTrail", index: covered, entries: expected);
+        }
+
+        // Consecutive checkpoints must be consistent: prove it with RFC 6962 consistency proofs over the verified tree.
+        var proofs = new ChunkedTree(chunkRoots, (from, to) => LeavesOf(store, fragments, from, to));
+        for (var i = 1; i < opened.Count; i++)
+        {
+            var (older, newer) = (opened[i - 1].Checkpoint, opened[i].Checkpoint);
+            if (older.Size == 0 || older.Size == newer.Size)
+            {
+                continue;
+            }
+            var proof = MerkleProofs.Consistency(proofs, older.Size, newer.Size);
+            var check = MerkleProofs.VerifyConsistency(older.Size, newer.Size, older.RootHash, newer.RootHash, proof);
+            if (!check.IsValid)
+            {
+                return Fail(origin, checkpoints.Count, $"checkpoints {i - 1} and {i} are not consistent: {check.FailureReason}", checkpoint: i, entries: expected);
+            }
+        }
+
+        // Snapshots: each stored snapshot must be the one its inventory entry names.
+        foreach (var snapshot in store.ReadSnapshots())
+        {
+            var content = store.ReadSnapshotContent(snapshot.Sha256);
+            if (content is null || Convert.ToHexStringLower(SHA256.HashData(content)) != snapshot.Sha256)
+            {
+                return Fail(origin, checkpoints.Count, $"cluster snapshot {snapshot.Name} ({snapshot.Sha256[..12]}): stored bytes do not match their digest", index: snapshot.Entry, entries: expected);
+            }
+            var entry = snapshot.Entry < expected ? store.ReadEntries(snapshot.Entry, snapshot.Entry + 1).FirstOrDefault() : null;
+            if (entry is null || !Encoding.UTF8.GetString(EntryTemplates.Rebuild(entry, fragments)).Contains($"\"sha256\":\"{snapshot.Sha256}\"", StringComparison.Ordinal))
+            {
+                return Fail(origin, checkpoints.Count, $"cluster snapshot {snapshot.Name} ({snapshot.Sha256[..12]}): entry {snapshot.Entry} does not record it", index: snapshot.Entry, entries: expected);
+            }
+        }
+
+        return new VerificationResult
+        {
+            Entries = expected,
+            Checkpoints = checkpoints.Count,
+            CheckpointedSize = covered,
+            Root = tree.Root(),
+            Origin = origin,
+        };
+    }
+
+    /// <summary>The leaf hashes of the stored entries in [from, to), rebuilt from their rows.</summary>
+    public static IReadOnlyList<byte[]> LeavesOf(ILedgerStore store, IFragmentSource fragments, long from, long to)
+    {
+        var leaves = new List<byte[]>();
+        foreach (var row in store.ReadEntries(from, to))
+        {
+            leaves.Add(MerkleHash.Leaf(EntryTemplates.Rebuild(row, fragments)));
+        }
+        return leaves;
+    }
+
+    private static VerificationResult Fail(string origin, int checkpoints, string problem, long? index = null, long? checkpoint = null, long entries = 0) =>
+        new() { Origin = origin, Checkpoints = checkpoints, Problem = problem, FirstBadIndex = index, BadCheckpoint = checkpoint, Entries = entries };
+}
