@@ -24,6 +24,10 @@ public interface ILedgerStore : IDisposable
     IReadOnlyList<Fragment> ReadFragments();
 
     /// <summary>Writes a batch atomically and durably: when this returns, all of it survives a crash; if it throws, none of it is visible.</summary>
+    /// <exception cref="LedgerAppendRefusedException">
+    /// The batch does not continue the stored log (its first entry is not at the stored size, its entries skip or repeat
+    /// an index, its size does not add up, or its fragment ids do not continue the stored ones); nothing was written.
+    /// </exception>
     void Append(AppendBatch batch);
 
     /// <summary>Entries with from &lt;= index &lt; to, in index order, exactly as stored (gaps and duplicates included).</summary>
@@ -109,4 +113,24 @@ public sealed record EntryFilter
     public long? Limit { get; init; }
     /// <summary>From this index on.</summary>
     public long? FromIndex { get; init; }
+}
+
+/// <summary>
+/// A batch was refused because it does not continue the log as the store holds it (another writer appended meanwhile,
+/// or the writer's state is stale); the store is unchanged.
+/// </summary>
+public sealed class LedgerAppendRefusedException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// The store is held by another process (an embedded store has one writer at a time). The message is one line for users,
+/// naming the store and, when the backend can tell, the process that holds it.
+/// </summary>
+public sealed class LedgerStoreLockedException(string message, string store, int? holderProcessId, Exception? inner = null)
+    : IOException(message, inner)
+{
+    /// <summary>The store that could not be opened (its description or path).</summary>
+    public string Store { get; } = store;
+
+    /// <summary>The process id of the holder, when the backend reports it.</summary>
+    public int? HolderProcessId { get; } = holderProcessId;
 }

@@ -1,0 +1,761 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using DuckDB.NET.Data;
+using PolicyTrail.Ledger.Entries;
+using PolicyTrail.Ledger.Store;
+
+namespace PolicyTrail.Ledger.DuckDb;
+
+/// <summary>
+/// The embedded store: one DuckDB file holding one log. Entries are typed integer columns (the raw record's SHA-256 as
+/// four UBIGINTs), so DuckDB's column compression keeps a flow entry small; templates, checkpoints, subtree hashes,
+/// source positions and snapshots sit in tables beside them, and the writer's resume state in a one-row meta table.
+/// One instance is used by one thread at a time; one process writes a file at a time (DuckDB locks it).
+/// </summary>
+public sealed class DuckDbLedgerStore : ILedgerStore
+{
+    /// <summary>The layout version this code writes and reads (kept in the meta table).</summary>
+    public const int SchemaVersion = 1;
+
+    // Rows read per ordered range query at first; adapted to how dense the index range turns out to be.
+    private const long FirstChunk = 1 << 16;
+    private const long MaxChunk = 1 << 24;
+
+    private const string EntryColumns =
+        "idx, template, src, dst, source_ref, event_time, observed_at, window_start, window_end, src_port, dst_port, line, "
+        + "sha256_0, sha256_1, sha256_2, sha256_3, flow_count, packet_count, byte_count, leaf_tag";
+
+    // Paths this process has open for writing: DuckDB.NET shares one database per file inside a process, so DuckDB's
+    // file lock cannot keep a second writer of this process out; this does.
+    private static readonly ConcurrentDictionary<string, byte> Writers = new(StringComparer.Ordinal);
+
+    private static readonly string[] Schema =
+    [
+        """
+        CREATE TABLE IF NOT EXISTS meta (
+            schema_version INTEGER NOT NULL, origin VARCHAR NOT NULL, created_ticks BIGINT NOT NULL,
+            size BIGINT NOT NULL, frontier BLOB NOT NULL, fragment_count INTEGER NOT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS entries (
+            idx BIGINT NOT NULL, template UINTEGER NOT NULL, src UINTEGER, dst UINTEGER, source_ref UINTEGER,
+            event_time BIGINT NOT NULL, observed_at BIGINT, window_start BIGINT, window_end BIGINT,
+            src_port INTEGER, dst_port INTEGER, line BIGINT,
+            sha256_0 UBIGINT, sha256_1 UBIGINT, sha256_2 UBIGINT, sha256_3 UBIGINT,
+            flow_count BIGINT, packet_count BIGINT, byte_count BIGINT, leaf_tag UINTEGER NOT NULL)
+        """,
+        // Templates hold raw 0x01 marker bytes, so the text is a BLOB; the facts are what queries filter on.
+        """
+        CREATE TABLE IF NOT EXISTS fragments (
+            id UINTEGER NOT NULL, text BLOB NOT NULL, kind UTINYINT, verdict UTINYINT NOT NULL, namespace VARCHAR, pod VARCHAR)
+        """,
+        "CREATE TABLE IF NOT EXISTS checkpoints (sequence BIGINT NOT NULL, size BIGINT NOT NULL, note VARCHAR NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS subtrees (start BIGINT NOT NULL, height INTEGER NOT NULL, hash BLOB NOT NULL)",
+        """
+        CREATE TABLE IF NOT EXISTS sources (
+            key VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL, line BIGINT NOT NULL, byte_offset BIGINT NOT NULL,
+            updated_ticks BIGINT NOT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS snapshots (
+            sha256 VARCHAR NOT NULL, entry BIGINT NOT NULL, taken_at_ticks BIGINT NOT NULL, name VARCHAR NOT NULL,
+            content BLOB NOT NULL)
+        """,
+    ];
+
+    private readonly DuckDBConnection _connection;
+    private bool _disposed;
+
+    private DuckDbLedgerStore(string path, bool readOnly, DuckDBConnection connection)
+    {
+        Path = path;
+        ReadOnly = readOnly;
+        _connection = connection;
+    }
+
+    /// <summary>The full path of the database file.</summary>
+    public string Path { get; }
+
+    /// <summary>Whether the store was opened for reading only.</summary>
+    public bool ReadOnly { get; }
+
+    /// <inheritdoc />
+    public string Description => $"duckdb {Path}";
+
+    /// <summary>Runs inside <see cref="Append"/> after everything is written and before the commit (tests fail it here).</summary>
+    internal Action? BeforeCommit { get; set; }
+
+    /// <summary>
+    /// Opens the store in <paramref name="path"/>, creating the file and its tables when new (not when
+    /// <paramref name="readOnly"/>: then the file must exist).
+    /// </summary>
+    /// <exception cref="LedgerStoreLockedException">Another process (or another writer of this one) has the file open for writing.</exception>
+    /// <exception cref="InvalidDataException">The file is not a DuckDB database, or not one of PolicyTrail's layout.</exception>
+    /// <exception cref="FileNotFoundException">Read-only open of a file that does not exist.</exception>
+    public static DuckDbLedgerStore Open(string path, bool readOnly = false)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (readOnly && !File.Exists(full))
+        {
+            throw new FileNotFoundException($"duckdb store {full} does not exist", full);
+        }
+        if (!readOnly && !Writers.TryAdd(full, 0))
+        {
+            throw Locked(full, $"{Environment.ProcessPath} (PID {Environment.ProcessId}, this process)", Environment.ProcessId, null);
+        }
+        try
+        {
+            var builder = new DuckDBConnectionStringBuilder
+            {
+                DataSource = full,
+                AccessMode = readOnly ? DuckDBAccessMode.ReadOnly : DuckDBAccessMode.ReadWrite,
+                // A store never needs extensions; this machine (and an air-gapped cluster) could not download them anyway.
+                AutoinstallKnownExtensions = false,
+                AutoloadKnownExtensions = false,
+            };
+            var connection = new DuckDBConnection(builder.ConnectionString);
+            try
+            {
+                connection.Open();
+                var store = new DuckDbLedgerStore(full, readOnly, connection);
+                store.PrepareSchema();
+                return store;
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+        }
+        catch (DuckDBException e)
+        {
+            if (!readOnly)
+            {
+                Writers.TryRemove(full, out _);
+            }
+            throw Translate(e, full);
+        }
+        catch
+        {
+            if (!readOnly)
+            {
+                Writers.TryRemove(full, out _);
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Writes everything in DuckDB's write-ahead log into the database file (DuckDB also does this by itself).</summary>
+    public void Checkpoint()
+    {
+        EnsureWritable();
+        Execute("CHECKPOINT");
+    }
+
+    /// <inheritdoc />
+    public LedgerState? LoadState()
+    {
+        using var command = Command("SELECT origin, created_ticks, size, frontier, fragment_count FROM meta");
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+        var identity = new LogIdentity(reader.GetString(0), new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero));
+        var size = reader.GetInt64(2);
+        var frontierBytes = Blob(reader, 3);
+        var fragmentCount = reader.GetInt32(4);
+        if (frontierBytes.Length % 32 != 0)
+        {
+            throw new InvalidDataException($"{Description}: the stored frontier is {frontierBytes.Length} bytes, not a multiple of 32");
+        }
+        var frontier = new byte[frontierBytes.Length / 32][];
+        for (var i = 0; i < frontier.Length; i++)
+        {
+            frontier[i] = frontierBytes.AsSpan(i * 32, 32).ToArray();
+        }
+        return new LedgerState(identity, size, frontier, fragmentCount, ReadSources());
+    }
+
+    /// <inheritdoc />
+    public void Initialize(LogIdentity identity)
+    {
+        EnsureWritable();
+        using var transaction = _connection.BeginTransaction();
+        using (var count = Command("SELECT count(*) FROM meta"))
+        {
+            if (Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture) != 0)
+            {
+                throw new InvalidOperationException($"{Description} already holds a log");
+            }
+        }
+        using (var insert = Command(
+            "INSERT INTO meta VALUES ($version, $origin, $created, 0, ''::BLOB, 0)",
+            ("version", SchemaVersion), ("origin", identity.Origin), ("created", identity.Created.UtcTicks)))
+        {
+            insert.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<Fragment> ReadFragments()
+    {
+        var fragments = new List<Fragment>();
+        using var command = Command("SELECT id, text FROM fragments ORDER BY id, rowid");
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            fragments.Add(new Fragment(reader.GetFieldValue<uint>(0), Blob(reader, 1)));
+        }
+        return fragments;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One DuckDB transaction. DuckDB's commit writes the transaction to its write-ahead log and fsyncs it before
+    /// returning (WriteAheadLog::Flush → writer->Sync()), so a returned Append survives a crash. Entries go through
+    /// DuckDB's appender, which appends within the connection's open transaction and is rolled back with it.
+    /// </remarks>
+    public void Append(AppendBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        EnsureWritable();
+        CheckShape(batch);
+        using var transaction = _connection.BeginTransaction();
+        try
+        {
+            var (size, fragmentCount) = ReadCounters();
+            if (batch.Entries.Count > 0 && batch.Entries[0].Index != size)
+            {
+                throw new LedgerAppendRefusedException($"{Description}: the batch starts at entry {batch.Entries[0].Index} but the log holds {size} entries");
+            }
+            if (batch.Size != size + batch.Entries.Count)
+            {
+                throw new LedgerAppendRefusedException($"{Description}: the batch says the log will hold {batch.Size} entries, but {size} stored + {batch.Entries.Count} new make {size + batch.Entries.Count}");
+            }
+            if (batch.Fragments.Count > 0 && batch.Fragments[0].Id != fragmentCount)
+            {
+                throw new LedgerAppendRefusedException($"{Description}: the batch's templates start at id {batch.Fragments[0].Id} but the store holds {fragmentCount}");
+            }
+            WriteEntries(batch.Entries);
+            WriteFragments(batch.Fragments);
+            WriteSubtrees(batch.Subtrees);
+            WritePositions(batch.Positions);
+            WriteCheckpoints(batch.Checkpoints);
+            WriteSnapshots(batch.Snapshots);
+            var frontier = new byte[batch.Frontier.Count * 32];
+            for (var i = 0; i < batch.Frontier.Count; i++)
+            {
+                batch.Frontier[i].CopyTo(frontier, i * 32);
+            }
+            using (var update = Command(
+                "UPDATE meta SET size = $size, frontier = $frontier, fragment_count = $fragments",
+                ("size", batch.Size), ("frontier", frontier), ("fragments", fragmentCount + batch.Fragments.Count)))
+            {
+                update.ExecuteNonQuery();
+            }
+            BeforeCommit?.Invoke();
+            transaction.Commit();
+        }
+        catch
+        {
+            TryRollback(transaction);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<EntryRow> ReadEntries(long from, long to) => Ranged(from, to, "", [], null);
+
+    /// <inheritdoc />
+    public IEnumerable<EntryRow> Query(EntryFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var conditions = new StringBuilder();
+        var parameters = new List<(string, object?)>();
+        if (filter.Since is { } since)
+        {
+            conditions.Append(" AND event_time >= $since");
+            parameters.Add(("since", since));
+        }
+        if (filter.Until is { } until)
+        {
+            conditions.Append(" AND event_time < $until");
+            parameters.Add(("until", until));
+        }
+        if (filter.Kind is { } kind)
+        {
+            conditions.Append(" AND template IN (SELECT id FROM fragments WHERE kind = $kind)");
+            parameters.Add(("kind", (byte)kind));
+        }
+        if (filter.Verdict is { } verdict)
+        {
+            conditions.Append(" AND template IN (SELECT id FROM fragments WHERE verdict = $verdict)");
+            parameters.Add(("verdict", (byte)verdict));
+        }
+        if (filter.Namespace is not null || filter.Pod is not null)
+        {
+            var endpoint = new StringBuilder("SELECT id FROM fragments WHERE kind IS NULL");
+            if (filter.Namespace is { } ns)
+            {
+                endpoint.Append(" AND namespace = $namespace");
+                parameters.Add(("namespace", ns));
+            }
+            if (filter.Pod is { } pod)
+            {
+                endpoint.Append(" AND pod = $pod");
+                parameters.Add(("pod", pod));
+            }
+            conditions.Append(CultureInfo.InvariantCulture, $" AND (src IN ({endpoint}) OR dst IN ({endpoint}))");
+        }
+        var from = filter.FromIndex ?? long.MinValue;
+        return filter.Limit is <= 0 ? [] : Ranged(from, long.MaxValue, conditions.ToString(), parameters, filter.Limit);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<StoredCheckpoint> ReadCheckpoints()
+    {
+        var checkpoints = new List<StoredCheckpoint>();
+        using var command = Command("SELECT sequence, size, note FROM checkpoints ORDER BY rowid");
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            checkpoints.Add(new StoredCheckpoint(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2)));
+        }
+        return checkpoints;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<SubtreeHash> ReadSubtrees(long from, long to)
+    {
+        var subtrees = new List<SubtreeHash>();
+        using var command = Command(
+            "SELECT start, height, hash FROM subtrees WHERE start >= $from AND start < $to ORDER BY start, rowid",
+            ("from", from), ("to", to));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            subtrees.Add(new SubtreeHash(reader.GetInt64(0), reader.GetInt32(1), Blob(reader, 2)));
+        }
+        return subtrees;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<SnapshotInfo> ReadSnapshots()
+    {
+        var snapshots = new List<SnapshotInfo>();
+        using var command = Command("SELECT sha256, entry, taken_at_ticks, name FROM snapshots ORDER BY rowid");
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            snapshots.Add(new SnapshotInfo(reader.GetString(0), reader.GetInt64(1), new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero), reader.GetString(3)));
+        }
+        return snapshots;
+    }
+
+    /// <inheritdoc />
+    public byte[]? ReadSnapshotContent(string sha256)
+    {
+        using var command = Command("SELECT content FROM snapshots WHERE sha256 = $sha ORDER BY rowid LIMIT 1", ("sha", sha256));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? Blob(reader, 0) : null;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        _connection.Dispose();
+        if (!ReadOnly)
+        {
+            Writers.TryRemove(Path, out _);
+        }
+    }
+
+    private void PrepareSchema()
+    {
+        if (ReadOnly)
+        {
+            using var tables = Command("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'meta'");
+            if (Convert.ToInt64(tables.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+            {
+                throw new InvalidDataException($"{Path} is a DuckDB database but not a PolicyTrail store (it has no meta table)");
+            }
+        }
+        else
+        {
+            using var transaction = _connection.BeginTransaction();
+            foreach (var statement in Schema)
+            {
+                Execute(statement);
+            }
+            transaction.Commit();
+        }
+        using var version = Command("SELECT schema_version FROM meta");
+        if (version.ExecuteScalar() is { } value && Convert.ToInt32(value, CultureInfo.InvariantCulture) != SchemaVersion)
+        {
+            throw new InvalidDataException($"{Path} has store layout version {value}; this PolicyTrail reads version {SchemaVersion}");
+        }
+    }
+
+    private (long Size, int FragmentCount) ReadCounters()
+    {
+        using var command = Command("SELECT size, fragment_count FROM meta");
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            throw new InvalidOperationException($"{Description} holds no log yet (Initialize it first)");
+        }
+        return (reader.GetInt64(0), reader.GetInt32(1));
+    }
+
+    private void CheckShape(AppendBatch batch)
+    {
+        for (var i = 1; i < batch.Entries.Count; i++)
+        {
+            if (batch.Entries[i].Index != batch.Entries[i - 1].Index + 1)
+            {
+                throw new LedgerAppendRefusedException($"{Description}: the batch's entry {batch.Entries[i - 1].Index} is followed by {batch.Entries[i].Index}");
+            }
+        }
+        foreach (var row in batch.Entries)
+        {
+            if (row.Sha256 is { Length: not 32 } sha)
+            {
+                throw new ArgumentException($"entry {row.Index}: the raw record's SHA-256 is {sha.Length} bytes, not 32", nameof(batch));
+            }
+        }
+        for (var i = 1; i < batch.Fragments.Count; i++)
+        {
+            if (batch.Fragments[i].Id != batch.Fragments[i - 1].Id + 1)
+            {
+                throw new LedgerAppendRefusedException($"{Description}: the batch's template {batch.Fragments[i - 1].Id} is followed by {batch.Fragments[i].Id}");
+            }
+        }
+        foreach (var hash in batch.Frontier)
+        {
+            if (hash.Length != 32)
+            {
+                throw new ArgumentException($"a frontier hash is {hash.Length} bytes, not 32", nameof(batch));
+            }
+        }
+    }
+
+    private void WriteEntries(IReadOnlyList<EntryRow> rows)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+        using var appender = _connection.CreateAppender("entries");
+        foreach (var row in rows)
+        {
+            var line = appender.CreateRow()
+                .AppendValue(row.Index)
+                .AppendValue(row.Template)
+                .AppendValue(row.Src)
+                .AppendValue(row.Dst)
+                .AppendValue(row.SourceRef)
+                .AppendValue(row.Time)
+                .AppendValue(row.ObservedAt)
+                .AppendValue(row.WindowStart)
+                .AppendValue(row.WindowEnd)
+                .AppendValue(row.SrcPort)
+                .AppendValue(row.DstPort)
+                .AppendValue(row.Line);
+            if (row.Sha256 is { } sha)
+            {
+                line = line
+                    .AppendValue(BinaryPrimitives.ReadUInt64BigEndian(sha.AsSpan(0, 8)))
+                    .AppendValue(BinaryPrimitives.ReadUInt64BigEndian(sha.AsSpan(8, 8)))
+                    .AppendValue(BinaryPrimitives.ReadUInt64BigEndian(sha.AsSpan(16, 8)))
+                    .AppendValue(BinaryPrimitives.ReadUInt64BigEndian(sha.AsSpan(24, 8)));
+            }
+            else
+            {
+                line = line.AppendNullValue().AppendNullValue().AppendNullValue().AppendNullValue();
+            }
+            line.AppendValue(row.Count)
+                .AppendValue(row.Packets)
+                .AppendValue(row.Bytes)
+                .AppendValue(row.LeafTag)
+                .EndRow();
+        }
+    }
+
+    private void WriteFragments(IReadOnlyList<Fragment> fragments)
+    {
+        if (fragments.Count == 0)
+        {
+            return;
+        }
+        using var appender = _connection.CreateAppender("fragments");
+        foreach (var fragment in fragments)
+        {
+            var facts = fragment.Facts;
+            appender.CreateRow()
+                .AppendValue(fragment.Id)
+                .AppendValue(fragment.Text)
+                .AppendValue(facts.Kind is { } kind ? (byte)kind : (byte?)null)
+                .AppendValue((byte)facts.Verdict)
+                .AppendValue(facts.Namespace)
+                .AppendValue(facts.Pod)
+                .EndRow();
+        }
+    }
+
+    private void WriteSubtrees(IReadOnlyList<SubtreeHash> subtrees)
+    {
+        if (subtrees.Count == 0)
+        {
+            return;
+        }
+        using var appender = _connection.CreateAppender("subtrees");
+        foreach (var subtree in subtrees)
+        {
+            appender.CreateRow().AppendValue(subtree.Start).AppendValue(subtree.Height).AppendValue(subtree.Hash).EndRow();
+        }
+    }
+
+    private void WritePositions(IReadOnlyList<SourcePosition> positions)
+    {
+        foreach (var position in positions)
+        {
+            using var delete = Command("DELETE FROM sources WHERE key = $key", ("key", position.Key));
+            delete.ExecuteNonQuery();
+            using var insert = Command(
+                "INSERT INTO sources VALUES ($key, $fingerprint, $line, $offset, $updated)",
+                ("key", position.Key), ("fingerprint", position.Fingerprint), ("line", position.Line),
+                ("offset", position.Offset), ("updated", position.Updated.UtcTicks));
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    private void WriteCheckpoints(IReadOnlyList<StoredCheckpoint> checkpoints)
+    {
+        foreach (var checkpoint in checkpoints)
+        {
+            using var insert = Command(
+                "INSERT INTO checkpoints VALUES ($sequence, $size, $note)",
+                ("sequence", checkpoint.Sequence), ("size", checkpoint.Size), ("note", checkpoint.Note));
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    private void WriteSnapshots(IReadOnlyList<StoredSnapshot> snapshots)
+    {
+        foreach (var snapshot in snapshots)
+        {
+            using var insert = Command(
+                "INSERT INTO snapshots VALUES ($sha, $entry, $taken, $name, $content)",
+                ("sha", snapshot.Info.Sha256), ("entry", snapshot.Info.Entry), ("taken", snapshot.Info.TakenAt.UtcTicks),
+                ("name", snapshot.Info.Name), ("content", snapshot.Content));
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    private Dictionary<string, SourcePosition> ReadSources()
+    {
+        var sources = new Dictionary<string, SourcePosition>(StringComparer.Ordinal);
+        using var command = Command("SELECT key, fingerprint, line, byte_offset, updated_ticks FROM sources ORDER BY rowid");
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var key = reader.GetString(0);
+            sources[key] = new SourcePosition(key, reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero));
+        }
+        return sources;
+    }
+
+    /// <summary>
+    /// Entries with from &lt;= idx &lt; to matching <paramref name="conditions"/>, in index order, read as a run of
+    /// ordered range queries (each one materialized, so memory stays bounded and the connection is free between them).
+    /// An ORDER BY over the whole range would sort everything before the first row comes out.
+    /// </summary>
+    private IEnumerable<EntryRow> Ranged(long from, long to, string conditions, IReadOnlyList<(string, object?)> parameters, long? limit)
+    {
+        if (to <= from)
+        {
+            yield break;
+        }
+        long low, high;
+        using (var bounds = Command("SELECT min(idx), max(idx) FROM entries WHERE idx >= $from AND idx < $to", ("from", from), ("to", to)))
+        using (var reader = bounds.ExecuteReader())
+        {
+            if (!reader.Read() || reader.IsDBNull(0))
+            {
+                yield break;
+            }
+            low = reader.GetInt64(0);
+            high = reader.GetInt64(1);
+        }
+        var remaining = limit ?? long.MaxValue;
+        var chunk = FirstChunk;
+        var sql = $"SELECT {EntryColumns} FROM entries WHERE idx >= $low AND idx <= $high{conditions} ORDER BY idx, rowid LIMIT $limit";
+        while (remaining > 0)
+        {
+            // Inclusive upper end, so an index of long.MaxValue (which only tampering can put there) needs no +1.
+            var span = unchecked((ulong)high - (ulong)low);
+            var end = span < (ulong)chunk ? high : low + chunk - 1;
+            var rows = new List<EntryRow>();
+            using (var command = Command(sql, [.. parameters, ("low", low), ("high", end), ("limit", remaining)]))
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    rows.Add(ReadRow(reader));
+                }
+            }
+            foreach (var row in rows)
+            {
+                yield return row;
+            }
+            remaining -= rows.Count;
+            if (end == high)
+            {
+                yield break;
+            }
+            low = end + 1;
+            // Sparse matches: read wider ranges; dense ones: keep each read near FirstChunk rows.
+            chunk = rows.Count < FirstChunk / 4 ? Math.Min(chunk * 2, MaxChunk) : FirstChunk;
+        }
+    }
+
+    private static EntryRow ReadRow(DbDataReader reader)
+    {
+        var row = new EntryRow
+        {
+            Index = reader.GetInt64(0),
+            Template = reader.GetFieldValue<uint>(1),
+            Src = reader.IsDBNull(2) ? null : reader.GetFieldValue<uint>(2),
+            Dst = reader.IsDBNull(3) ? null : reader.GetFieldValue<uint>(3),
+            SourceRef = reader.IsDBNull(4) ? null : reader.GetFieldValue<uint>(4),
+            Time = reader.GetInt64(5),
+            ObservedAt = NullableInt64(reader, 6),
+            WindowStart = NullableInt64(reader, 7),
+            WindowEnd = NullableInt64(reader, 8),
+            SrcPort = reader.IsDBNull(9) ? null : reader.GetInt32(9),
+            DstPort = reader.IsDBNull(10) ? null : reader.GetInt32(10),
+            Line = NullableInt64(reader, 11),
+            Count = NullableInt64(reader, 16),
+            Packets = NullableInt64(reader, 17),
+            Bytes = NullableInt64(reader, 18),
+            LeafTag = reader.GetFieldValue<uint>(19),
+        };
+        if (!reader.IsDBNull(12))
+        {
+            var sha = new byte[32];
+            for (var i = 0; i < 4; i++)
+            {
+                // A column nulled by tampering reads as 0 here; the leaf hash then differs and verify names the entry.
+                var part = reader.IsDBNull(12 + i) ? 0UL : reader.GetFieldValue<ulong>(12 + i);
+                BinaryPrimitives.WriteUInt64BigEndian(sha.AsSpan(i * 8, 8), part);
+            }
+            row.Sha256 = sha;
+        }
+        return row;
+    }
+
+    private static long? NullableInt64(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
+
+    private static byte[] Blob(DbDataReader reader, int ordinal)
+    {
+        using var stream = reader.GetStream(ordinal);
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private DuckDBCommand Command(string sql, params ReadOnlySpan<(string Name, object? Value)> parameters)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.Add(new DuckDBParameter(name, value));
+        }
+        return command;
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = Command(sql);
+        command.ExecuteNonQuery();
+    }
+
+    private void EnsureWritable()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (ReadOnly)
+        {
+            throw new InvalidOperationException($"{Description} was opened read-only");
+        }
+    }
+
+    private static void TryRollback(DuckDBTransaction transaction)
+    {
+        try
+        {
+            transaction.Rollback();
+        }
+        catch (DuckDBException)
+        {
+            // The transaction is already gone (DuckDB aborts a transaction whose commit failed); nothing is visible.
+        }
+        catch (InvalidOperationException)
+        {
+            // Same, as the ADO.NET layer reports it.
+        }
+    }
+
+    /// <summary>DuckDB's open errors as one line for users: who holds the file, or what the file is not.</summary>
+    private static Exception Translate(DuckDBException e, string path)
+    {
+        var message = e.Message;
+        if (message.Contains("Could not set lock on file", StringComparison.Ordinal))
+        {
+            // DuckDB: "... Conflicting lock is held in /usr/bin/dotnet (PID 1234) by user root. See also ..."
+            var holder = "another process";
+            int? pid = null;
+            const string HeldIn = "Conflicting lock is held in ";
+            var at = message.IndexOf(HeldIn, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                var rest = message[(at + HeldIn.Length)..];
+                var open = rest.IndexOf(" (PID ", StringComparison.Ordinal);
+                var close = open < 0 ? -1 : rest.IndexOf(')', open);
+                if (open >= 0 && close > open
+                    && int.TryParse(rest.AsSpan(open + 6, close - open - 6), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+                {
+                    pid = id;
+                    holder = $"{rest[..open]} (PID {id})";
+                }
+            }
+            return Locked(path, holder, pid, e);
+        }
+        if (message.Contains("not a valid DuckDB database file", StringComparison.Ordinal))
+        {
+            return new InvalidDataException($"{path} is not a DuckDB database (a PolicyTrail store file was expected)", e);
+        }
+        return new IOException($"cannot open duckdb store {path}: {FirstLine(message)}", e);
+    }
+
+    private static LedgerStoreLockedException Locked(string path, string holder, int? pid, Exception? inner) =>
+        new($"duckdb store {path} is in use by {holder}: one process writes an embedded store at a time; "
+            + "stop that process, or do this work inside it (policytrail run)", path, pid, inner);
+
+    private static string FirstLine(string text)
+    {
+        var end = text.IndexOfAny(['\r', '\n']);
+        return end < 0 ? text : text[..end];
+    }
+}
