@@ -27,6 +27,8 @@ public sealed record IngestOptions
     public TimeSpan CommitEvery { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Rejected lines are written here (file, line, format, reason, raw) when set.</summary>
     public Action<RejectedRecord>? OnReject { get; init; }
+    /// <summary>Told the number of entries appended in this run after each append (for tests that stop a run at an exact point).</summary>
+    public Action<long>? OnAppended { get; init; }
     /// <summary>Told how far the run is, about twice a second.</summary>
     public Action<IngestSummary>? OnProgress { get; init; }
 }
@@ -353,6 +355,7 @@ public sealed class IngestRun
     {
         _writer.Append(row);
         _summary.Appended++;
+        _options.OnAppended?.Invoke(_summary.Appended);
     }
 
     private void Progress()

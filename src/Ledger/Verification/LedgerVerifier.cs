@@ -171,16 +171,16 @@ public static class LedgerVerifier
             var missing = opened[nextCheckpoint].Checkpoint.Size;
             return Fail(origin, checkpoints.Count, $"checkpoint {nextCheckpoint} covers {missing} entries but the store holds {expected}: entries {expected}..{missing - 1} were deleted (truncated)", index: expected, checkpoint: nextCheckpoint, entries: expected);
         }
-        if (expected != state.Size)
-        {
-            return Fail(origin, checkpoints.Count, $"the store says it holds {state.Size} entries but {expected} were read", index: Math.Min(expected, state.Size), entries: expected);
-        }
         var covered = opened.Count == 0 ? 0 : opened[^1].Checkpoint.Size;
         if (covered < expected)
         {
             return Fail(origin, checkpoints.Count, $"entries {covered}..{expected - 1} are not covered by any signed checkpoint: the last checkpoint was deleted, an ingest was interrupted before it signed, or entries were added outside PolicyTrail", index: covered, entries: expected);
         }
 
+        if (expected != state.Size)
+        {
+            return Fail(origin, checkpoints.Count, $"the store says it holds {state.Size} entries but {expected} were read", index: Math.Min(expected, state.Size), entries: expected);
+        }
         // Consecutive checkpoints must be consistent: prove it with RFC 6962 consistency proofs over the verified tree.
         var proofs = new ChunkedTree(chunkRoots, (from, to) => LeavesOf(store, fragments, from, to));
         for (var i = 1; i < opened.Count; i++)

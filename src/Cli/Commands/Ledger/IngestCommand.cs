@@ -45,8 +45,17 @@ internal sealed class IngestSettings : SourceSettings
     [DefaultValue(300)]
     public int CheckpointInterval { get; set; } = 300;
 
+    [CommandOption("--batch <N>")]
+    [Description("Commit (make durable, with the source positions) after about N entries or one second, whichever comes first. Default 50000. Example: --batch 10000")]
+    [DefaultValue(50_000)]
+    public int Batch { get; set; } = 50_000;
+
     public override ValidationResult Validate()
     {
+        if (Batch < 1)
+        {
+            return ValidationResult.Error("--batch must be at least 1");
+        }
         if (ValidateSources() is { } problem)
         {
             return problem;
@@ -106,6 +115,8 @@ internal sealed class IngestCommand(Terminal terminal) : Command<IngestSettings>
         {
             Files = files,
             Read = settings.ReadOptions(terminal.OpenInput),
+            CommitEntries = settings.Batch,
+            OnAppended = KillSwitch(),
             OnReject = rejectWriter is null ? null : reject =>
             {
                 RecordJsonWriter.WriteReject(rejectWriter, reject);
@@ -157,6 +168,23 @@ internal sealed class IngestCommand(Terminal terminal) : Command<IngestSettings>
             return ExitCodes.UsageOrInput;
         }
         return summary.Rejected > 0 || sources.Unreadable.Count > 0 ? ExitCodes.Findings : ExitCodes.Ok;
+    }
+
+    // Crash tests set POLICYTRAIL_TEST_KILL_AFTER=N: the process SIGKILLs itself after appending N entries, so that
+    // "kill -9 at any moment" is tested at exact, random points (committed, half-built and pending batches alike).
+    private static Action<long>? KillSwitch()
+    {
+        if (!long.TryParse(Environment.GetEnvironmentVariable("POLICYTRAIL_TEST_KILL_AFTER"), out var after))
+        {
+            return null;
+        }
+        return appended =>
+        {
+            if (appended >= after)
+            {
+                System.Diagnostics.Process.GetCurrentProcess().Kill();
+            }
+        };
     }
 
     private NoteSigner SigningKey(string? option, string storeFolder)

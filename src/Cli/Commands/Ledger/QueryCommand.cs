@@ -195,7 +195,7 @@ internal sealed class QueryCommand(Terminal terminal) : Command<QuerySettings>
             var decision = e.TryGetProperty("decision", out var d) && d.ValueKind == JsonValueKind.Object ? d : default;
             var policy = kind switch
             {
-                "flow" => Policy(decision),
+                "flow" => PolicyOf(decision),
                 "gap" => Str(e, "reason") ?? "",
                 "inventory-change" => $"snapshot {Str(e.GetProperty("snapshot"), "name")}",
                 _ => $"{Str(e, "verb")} {Str(e, "resource")} {Str(e, "namespace")}/{Str(e, "name")}",
@@ -244,7 +244,7 @@ internal sealed class QueryCommand(Terminal terminal) : Command<QuerySettings>
             return Raw(e, "port") is { } port && port != "null" ? $"{who}:{port}" : who;
         }
 
-        private static string Policy(JsonElement decision)
+        private static string PolicyOf(JsonElement decision)
         {
             if (decision.ValueKind != JsonValueKind.Object)
             {

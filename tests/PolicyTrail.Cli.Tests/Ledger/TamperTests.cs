@@ -1,0 +1,177 @@
+using System.Text;
+using PolicyTrail.Cli.Tests.Support;
+using PolicyTrail.Ledger.Checkpoints;
+
+namespace PolicyTrail.Cli.Tests.Ledger;
+
+/// <summary>Every kind of change to the DuckDB file made with SQL is caught by <c>policytrail verify</c>, naming the right place.</summary>
+public sealed class TamperTests(LedgerFixture ledger) : IClassFixture<LedgerFixture>
+{
+    private static async Task<CliResult> Verify(string store) => await CliRunner.RunAsync("verify", "--store", store);
+
+    [Fact]
+    public async Task The_untouched_store_verifies()
+    {
+        var r = await Verify(ledger.Copy());
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        Assert.Matches($"^OK .*: {ledger.Size} entries, [0-9]+ checkpoints, latest root [0-9a-f]{{64}} ", r.Stdout);
+        Assert.True(ledger.Size > 3000, $"{ledger.Size} entries");
+    }
+
+    [Theory]
+    [InlineData("UPDATE entries SET dst_port = dst_port + 1 WHERE idx = 1500", "entry 1500: its content does not hash")]
+    [InlineData("UPDATE entries SET event_time = event_time + 1000 WHERE idx = 42", "entry 42: its content does not hash")]
+    [InlineData("UPDATE entries SET sha256_2 = xor(sha256_2, 1::UBIGINT) WHERE idx = 2999", "entry 2999: its content does not hash")]
+    [InlineData("UPDATE entries SET src = (SELECT max(src) FROM entries) WHERE idx = 10 AND src <> (SELECT max(src) FROM entries)", "entry 10: its content does not hash")]
+    public async Task An_edited_field_is_named_by_its_entry(string sql, string expected)
+    {
+        var store = ledger.Copy();
+        LedgerFixture.Execute(store, sql);
+        var r = await Verify(store);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(expected, r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_edited_field_with_a_forged_leaf_tag_is_caught_by_the_subtree_and_checkpoint_hashes()
+    {
+        var store = ledger.Copy();
+        // The attacker also rewrites the per-entry tag: the recorded 1,024-entry subtree hash still differs.
+        LedgerFixture.Execute(store, "UPDATE entries SET leaf_tag = 0 WHERE idx = 1500", "UPDATE entries SET leaf_tag = 0 WHERE idx = 1500");
+        var r = await Verify(store);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("entry 1500", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_deleted_row_is_named()
+    {
+        var store = ledger.Copy();
+        LedgerFixture.Execute(store, "DELETE FROM entries WHERE idx = 700");
+        var r = await Verify(store);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("entry 700 is missing", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_inserted_row_is_named()
+    {
+        var store = ledger.Copy();
+        LedgerFixture.Execute(store, "INSERT INTO entries SELECT * FROM entries WHERE idx = 900");
+        var r = await Verify(store);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("entry 900 appears more than once", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_row_appended_after_the_last_checkpoint_is_named()
+    {
+        var store = ledger.Copy();
+        LedgerFixture.Execute(store, $"INSERT INTO entries SELECT * REPLACE ({ledger.Size} AS idx) FROM entries WHERE idx = 5");
+        var r = await Verify(store);
+        Assert.True(r.ExitCode == 1, r.Stdout);
+        // The copied row carries another entry's content and tag: the rebuilt entry (with its new index) gives it away.
+        Assert.Contains($"entry {ledger.Size}:", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Two_swapped_rows_are_named_by_the_first()
+    {
+        var store = ledger.Copy();
+        LedgerFixture.Execute(store, "UPDATE entries SET idx = CASE idx WHEN 100 THEN 200 ELSE 100 END WHERE idx IN (100, 200)");
+        var r = await Verify(store);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("entry 100: its content does not hash", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Truncated_entries_are_named()
+    {
+        var store = ledger.Copy();
+        LedgerFixture.Execute(store, $"DELETE FROM entries WHERE idx >= {ledger.Size - 50}");
+        var r = await Verify(store);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"entries {ledger.Size - 50}..{ledger.Size - 1} were deleted (truncated)", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_dropped_last_checkpoint_is_caught()
+    {
+        var store = ledger.Copy();
+        LedgerFixture.Execute(store, "DELETE FROM checkpoints WHERE sequence = (SELECT max(sequence) FROM checkpoints)");
+        var r = await Verify(store);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("are not covered by any signed checkpoint: the last checkpoint was deleted", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_dropped_middle_checkpoint_is_named()
+    {
+        var store = ledger.Copy();
+        LedgerFixture.Execute(store, "DELETE FROM checkpoints WHERE sequence = 1");
+        var r = await Verify(store);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("checkpoint 1 is missing", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_checkpoint_signed_by_another_key_is_named()
+    {
+        var store = ledger.Copy();
+        string note;
+        using (var db = LedgerFixture.Open(store))
+        using (var command = db.CreateCommand())
+        {
+            command.CommandText = "SELECT note FROM checkpoints WHERE sequence = 1";
+            note = (string)command.ExecuteScalar()!;
+        }
+        var text = note[..(note.IndexOf("\n\n", StringComparison.Ordinal) + 1)];
+        var keyName = NoteVerifier.FromKey(File.ReadAllText(Path.Combine(Path.GetDirectoryName(store)!, "policytrail.pub")).Trim()).Name;
+        var (forger, _) = NoteKeys.Generate(keyName);
+        using var signer = NoteSigner.FromKey(forger);
+        var forged = Encoding.UTF8.GetString(SignedNote.Sign(text, signer)).Replace("'", "''", StringComparison.Ordinal);
+        LedgerFixture.Execute(store, $"UPDATE checkpoints SET note = '{forged}' WHERE sequence = 1");
+        var r = await Verify(store);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("checkpoint 1 (size", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("signature does not verify", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_edited_template_is_named_by_the_first_entry_that_uses_it()
+    {
+        var store = ledger.Copy();
+        long first;
+        using (var db = LedgerFixture.Open(store))
+        {
+            first = LedgerFixture.Scalar(db, "SELECT min(idx) FROM entries WHERE template = (SELECT template FROM entries WHERE idx = 3)");
+        }
+        LedgerFixture.Execute(store, "UPDATE fragments SET text = text || ' '::BLOB WHERE id = (SELECT template FROM entries WHERE idx = 3)");
+        var r = await Verify(store);
+        Assert.True(r.ExitCode == 1, r.Stdout + r.Stderr);
+        Assert.Contains($"entry {first}:", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_proof_verifies_offline_and_fails_for_another_key_or_a_changed_entry()
+    {
+        var store = ledger.Copy();
+        var proofPath = Path.Combine(Path.GetDirectoryName(store)!, "proof.json");
+        var prove = await CliRunner.RunAsync("prove", "--store", store, "--entry", "1234", "-o", proofPath);
+        Assert.True(prove.ExitCode == 0, prove.Stderr);
+        var key = Path.Combine(Path.GetDirectoryName(store)!, "policytrail.pub");
+        var ok = await CliRunner.RunAsync("verify-proof", proofPath, "--key", key);
+        Assert.True(ok.ExitCode == 0, ok.Stdout + ok.Stderr);
+        Assert.StartsWith("OK ", ok.Stdout, StringComparison.Ordinal);
+
+        var (_, otherKey) = NoteKeys.Generate(NoteVerifier.FromKey(File.ReadAllText(key).Trim()).Name);
+        var other = await CliRunner.RunAsync("verify-proof", proofPath, "--key", otherKey);
+        Assert.Equal(1, other.ExitCode);
+
+        var text = File.ReadAllText(proofPath);
+        File.WriteAllText(proofPath, text.Replace("\"index\":1234", "\"index\":1235", StringComparison.Ordinal));
+        var changed = await CliRunner.RunAsync("verify-proof", proofPath, "--key", key);
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Contains("the entry does not hash to leafHash", changed.Stdout, StringComparison.Ordinal);
+    }
+}
