@@ -26,7 +26,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
 
     private const string EntryColumns =
         "idx, template, src, dst, source_ref, event_time, observed_at, window_start, window_end, src_port, dst_port, line, "
-        + "sha256_0, sha256_1, sha256_2, sha256_3, flow_count, packet_count, byte_count, leaf_tag";
+        + "sha256_0, sha256_1, sha256_2, sha256_3, flow_count, packet_count, byte_count, leaf_tag, ingress, egress";
 
     // Paths this process has open for writing: DuckDB.NET shares one database per file inside a process, so DuckDB's
     // file lock cannot keep a second writer of this process out; this does.
@@ -45,7 +45,8 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             event_time BIGINT NOT NULL, observed_at BIGINT, window_start BIGINT, window_end BIGINT,
             src_port INTEGER, dst_port INTEGER, line BIGINT,
             sha256_0 UBIGINT, sha256_1 UBIGINT, sha256_2 UBIGINT, sha256_3 UBIGINT,
-            flow_count BIGINT, packet_count BIGINT, byte_count BIGINT, leaf_tag UINTEGER NOT NULL)
+            flow_count BIGINT, packet_count BIGINT, byte_count BIGINT, leaf_tag UINTEGER NOT NULL,
+            ingress UINTEGER, egress UINTEGER)
         """,
         // Templates hold raw 0x01 marker bytes, so the text is a BLOB; the facts are what queries filter on.
         """
@@ -487,6 +488,8 @@ public sealed class DuckDbLedgerStore : ILedgerStore
                 .AppendValue(row.Packets)
                 .AppendValue(row.Bytes)
                 .AppendValue(row.LeafTag)
+                .AppendValue(row.Ingress)
+                .AppendValue(row.Egress)
                 .EndRow();
         }
     }
@@ -649,6 +652,8 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             Packets = NullableInt64(reader, 17),
             Bytes = NullableInt64(reader, 18),
             LeafTag = reader.GetFieldValue<uint>(19),
+            Ingress = reader.IsDBNull(20) ? null : reader.GetFieldValue<uint>(20),
+            Egress = reader.IsDBNull(21) ? null : reader.GetFieldValue<uint>(21),
         };
         if (!reader.IsDBNull(12))
         {

@@ -9,6 +9,8 @@ namespace PolicyTrail.Benchmarks;
 /// Writes realistic `hubble observe -o json` lines (GetFlowsResponse wrapper, ~1 KB each) between the synthetic
 /// cluster's pods, deterministic by seed: trace and policy-verdict events, FORWARDED and DROPPED, TCP and UDP, with
 /// identities, labels, workloads, node names, and a lost-events record now and then.
+/// Traffic has the shape of a real cluster: each pod talks to a few fixed peers (three in its own namespace, one
+/// elsewhere: its dependencies), and 2% of flows go to a random pod (scans, misconfigured clients).
 /// </summary>
 internal static class HubbleFlowWriter
 {
@@ -16,6 +18,12 @@ internal static class HubbleFlowWriter
     {
         var random = new Random(seed);
         var pods = snapshot.Pods.Where(p => p.IPs.Count > 0).ToArray();
+        var byNamespace = pods.GroupBy(p => p.Namespace, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+        var peers = pods.Select(p =>
+        {
+            var local = byNamespace[p.Namespace];
+            return new[] { local[random.Next(local.Length)], local[random.Next(local.Length)], local[random.Next(local.Length)], pods[random.Next(pods.Length)] };
+        }).ToArray();
         var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
         using var w = new Utf8JsonWriter(file);
@@ -37,8 +45,9 @@ internal static class HubbleFlowWriter
             }
             else
             {
-                var src = pods[random.Next(pods.Length)];
-                var dst = pods[random.Next(pods.Length)];
+                var from = random.Next(pods.Length);
+                var src = pods[from];
+                var dst = random.Next(50) == 0 ? pods[random.Next(pods.Length)] : peers[from][random.Next(4)];
                 var port = dst.Ports.Count > 0 ? dst.Ports[random.Next(dst.Ports.Count)].Port : 8080;
                 var udp = random.Next(10) == 0;
                 var dropped = random.Next(5) == 0;

@@ -25,7 +25,10 @@ public sealed class EntryBuilder(FragmentTable fragments)
 {
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly Utf8JsonWriter _writer = new(Stream.Null);
-    private readonly Dictionary<(Decision, Agreement, bool), byte[]> _decisions = new(DecisionKeyComparer.Instance);
+    private readonly Dictionary<(Verdict, Agreement, bool, string?, string?), byte[]> _decisions = [];
+    private readonly Dictionary<DirectionDecision, uint> _directions = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<EndpointKey, uint> _endpoints = [];
+    private readonly Dictionary<(string, string, string?, bool), uint> _sources = [];
 
     /// <summary>The row of a flow entry.</summary>
     public EntryRow Flow(FlowRecord flow, FlowAttribution attribution, long observedAt)
@@ -45,6 +48,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
         row.Src = Endpoint(flow.Src, attribution.EvaluatedAsReply ? attribution.Decision?.Destination : attribution.Decision?.Source, attribution.Cluster, EntrySlots.SrcPort);
         row.Dst = Endpoint(flow.Dst, attribution.EvaluatedAsReply ? attribution.Decision?.Source : attribution.Decision?.Destination, attribution.Cluster, EntrySlots.DstPort);
         SourceRef(row, flow.Source);
+        var decision = DecisionJson(attribution, row);
 
         var w = Begin();
         w.WriteStartObject();
@@ -79,7 +83,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
         w.WritePropertyName("reported");
         RecordJsonWriter.WriteReported(w, flow.Reported, EntrySlots.Safe);
         w.WritePropertyName("decision");
-        w.WriteRawValue(DecisionJson(attribution), skipInputValidation: true);
+        w.WriteRawValue(decision, skipInputValidation: true);
         Counter(w, "count", flow.Count, EntrySlots.Count);
         Counter(w, "packets", flow.Packets, EntrySlots.Packets);
         Counter(w, "bytes", flow.Bytes, EntrySlots.Bytes);
@@ -216,6 +220,12 @@ public sealed class EntryBuilder(FragmentTable fragments)
     {
         row.Line = source.Line;
         row.Sha256 = source.Sha256 is { Length: 64 } hex ? Convert.FromHexString(hex) : null;
+        var key = (source.Format, source.File, source.Node, row.Sha256 is not null);
+        if (_sources.TryGetValue(key, out var known))
+        {
+            row.SourceRef = known;
+            return;
+        }
         var w = Begin();
         w.WriteStartObject();
         w.WriteString("format", EntrySlots.Safe(source.Format));
@@ -232,9 +242,30 @@ public sealed class EntryBuilder(FragmentTable fragments)
         w.WriteEndObject();
         w.Flush();
         row.SourceRef = fragments.Intern(_buffer.WrittenSpan);
+        if (_sources.Count >= 1 << 12)
+        {
+            _sources.Clear();
+        }
+        _sources[key] = row.SourceRef.Value;
     }
 
     private uint Endpoint(FlowEndpoint reported, Endpoint? resolved, ClusterVersion? cluster, char portSlot)
+    {
+        // Flows repeat endpoints: the fragment is looked up by what goes into it (labels do not).
+        var key = new EndpointKey(cluster, reported.IP, resolved, reported.Namespace, reported.Pod, reported.Workload, reported.WorkloadKind,
+            reported.Node, reported.Service, reported.Identity, reported.Names, reported.Port is null ? '-' : portSlot);
+        if (_endpoints.TryGetValue(key, out var known))
+        {
+            return known;
+        }
+        if (_endpoints.Count >= 1 << 18)
+        {
+            _endpoints.Clear();
+        }
+        return _endpoints[key] = EndpointFragment(reported, resolved, cluster, portSlot);
+    }
+
+    private uint EndpointFragment(FlowEndpoint reported, Endpoint? resolved, ClusterVersion? cluster, char portSlot)
     {
         var w = Begin();
         w.WriteStartObject();
@@ -304,28 +335,33 @@ public sealed class EntryBuilder(FragmentTable fragments)
         return fragments.Intern(_buffer.WrittenSpan);
     }
 
-    private byte[] DecisionJson(FlowAttribution attribution)
+    private byte[] DecisionJson(FlowAttribution attribution, EntryRow row)
     {
-        if (attribution.Decision is { } decision && _decisions.TryGetValue((decision, attribution.Agreement, attribution.EvaluatedAsReply), out var cached))
+        // Each side is a fragment of its own: it depends on one pod's policies, so sides repeat where pairs do not.
+        var d = attribution.Decision;
+        if (d is not null)
+        {
+            row.Ingress = Direction(d.Ingress);
+            row.Egress = Direction(d.Egress);
+        }
+        var key = (attribution.Verdict, attribution.Agreement, attribution.EvaluatedAsReply, attribution.Error, d?.Destination.Kind == EndpointKind.Service ? $"{d.Destination.Namespace}/{d.Destination.Name}" : null);
+        if (_decisions.TryGetValue(key, out var cached))
         {
             return cached;
         }
-        var buffer = new ArrayBufferWriter<byte>(1024);
+        var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
             w.WriteString("verdict", attribution.Verdict.ToName());
             w.WriteString("agreement", attribution.Agreement.ToName());
-            if (attribution.Decision is { } d)
+            if (attribution.Decision is not null)
             {
-                w.WritePropertyName("ingress");
-                DecisionJsonWriter.WriteDirection(w, d.Ingress);
-                w.WritePropertyName("egress");
-                DecisionJsonWriter.WriteDirection(w, d.Egress);
-                w.WriteString("explanation", d.Explanation);
-                if (d.Destination.Kind == EndpointKind.Service)
+                w.WriteString("ingress", EntrySlots.Placeholder(EntrySlots.IngressFragment));
+                w.WriteString("egress", EntrySlots.Placeholder(EntrySlots.EgressFragment));
+                if (key.Item5 is { } service)
                 {
-                    w.WriteString("service", $"{d.Destination.Namespace}/{d.Destination.Name}");
+                    w.WriteString("service", service);
                 }
             }
             else
@@ -344,15 +380,30 @@ public sealed class EntryBuilder(FragmentTable fragments)
             w.WriteEndObject();
         }
         var json = buffer.WrittenSpan.ToArray();
-        if (attribution.Decision is { } key)
+        if (_decisions.Count >= 1 << 12)
         {
-            if (_decisions.Count >= 1 << 16)
-            {
-                _decisions.Clear();
-            }
-            _decisions[(key, attribution.Agreement, attribution.EvaluatedAsReply)] = json;
+            _decisions.Clear();
         }
+        _decisions[key] = json;
         return json;
+    }
+
+    private uint Direction(DirectionDecision direction)
+    {
+        if (_directions.TryGetValue(direction, out var id))
+        {
+            return id;
+        }
+        var w = Begin();
+        DecisionJsonWriter.WriteDirection(w, direction);
+        w.Flush();
+        id = fragments.Intern(_buffer.WrittenSpan);
+        if (_directions.Count >= 1 << 16)
+        {
+            _directions.Clear();
+        }
+        _directions[direction] = id;
+        return id;
     }
 
     private static (string? Kind, string? Name) Workload(PodInfo pod)
@@ -388,14 +439,18 @@ public sealed class EntryBuilder(FragmentTable fragments)
         }
     }
 
-    private sealed class DecisionKeyComparer : IEqualityComparer<(Decision, Agreement, bool)>
+    // Cluster and resolved endpoint compare by reference: both are shared objects of one compiled snapshot.
+    private readonly record struct EndpointKey(
+        ClusterVersion? Cluster, System.Net.IPAddress? IP, Endpoint? Resolved, string? Namespace, string? Pod, string? Workload, string? WorkloadKind,
+        string? Node, string? Service, long? Identity, IReadOnlyList<string>? Names, char PortSlot)
     {
-        public static DecisionKeyComparer Instance { get; } = new();
+        public bool Equals(EndpointKey other) =>
+            ReferenceEquals(Cluster, other.Cluster) && ReferenceEquals(Resolved, other.Resolved) && ReferenceEquals(Names, other.Names)
+            && Equals(IP, other.IP) && Namespace == other.Namespace && Pod == other.Pod && Workload == other.Workload
+            && WorkloadKind == other.WorkloadKind && Node == other.Node && Service == other.Service && Identity == other.Identity
+            && PortSlot == other.PortSlot;
 
-        public bool Equals((Decision, Agreement, bool) x, (Decision, Agreement, bool) y) =>
-            ReferenceEquals(x.Item1, y.Item1) && x.Item2 == y.Item2 && x.Item3 == y.Item3;
-
-        public int GetHashCode((Decision, Agreement, bool) obj) =>
-            HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Item1), obj.Item2, obj.Item3);
+        public override int GetHashCode() =>
+            HashCode.Combine(IP, System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Resolved), Pod, Identity, PortSlot);
     }
 }

@@ -42,6 +42,10 @@ public sealed class EntryRow
     public uint? Dst { get; set; }
     /// <summary>Source-reference fragment.</summary>
     public uint? SourceRef { get; set; }
+    /// <summary>The decision's ingress side (a fragment).</summary>
+    public uint? Ingress { get; set; }
+    /// <summary>The decision's egress side (a fragment).</summary>
+    public uint? Egress { get; set; }
     /// <summary>Event time, Unix nanoseconds.</summary>
     public long Time { get; set; }
     /// <summary>Ingest time, Unix nanoseconds.</summary>

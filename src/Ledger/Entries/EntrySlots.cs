@@ -39,6 +39,10 @@ public static class EntrySlots
     public const char SrcFragment = 'S';
     /// <summary>The destination endpoint object (a fragment).</summary>
     public const char DstFragment = 'D';
+    /// <summary>The decision's ingress side (a fragment).</summary>
+    public const char IngressFragment = 'I';
+    /// <summary>The decision's egress side (a fragment).</summary>
+    public const char EgressFragment = 'E';
     /// <summary>The "source" reference object (a fragment).</summary>
     public const char SourceFragment = 'R';
 

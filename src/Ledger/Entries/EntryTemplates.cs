@@ -137,6 +137,12 @@ public static class EntryTemplates
                 case EntrySlots.DstFragment:
                     WriteFragment(output, row.Dst, row, fragments, depth);
                     break;
+                case EntrySlots.IngressFragment:
+                    WriteFragment(output, row.Ingress, row, fragments, depth);
+                    break;
+                case EntrySlots.EgressFragment:
+                    WriteFragment(output, row.Egress, row, fragments, depth);
+                    break;
                 case EntrySlots.SourceFragment:
                     WriteFragment(output, row.SourceRef, row, fragments, depth);
                     break;
