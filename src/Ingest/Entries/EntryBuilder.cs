@@ -119,15 +119,14 @@ public sealed class EntryBuilder(FragmentTable fragments)
     }
 
     /// <summary>A gap entry for a rejected line: where it was, why, and the SHA-256 of the line.</summary>
-    public EntryRow Rejected(string format, string file, long line, string reason, byte[] sha256, long time, long observedAt)
+    public EntryRow Rejected(string format, string file, long line, string reason, byte[] sha256, Timestamp time, long observedAt)
     {
-        var row = new EntryRow { Time = time, ObservedAt = observedAt };
-        SourceRef(row, new SourceRef(format, file, line));
-        row.Sha256 = sha256;
+        var row = new EntryRow { Time = time.UnixNanos, ObservedAt = observedAt };
+        SourceRef(row, new SourceRef(format, file, line) { Sha256 = Convert.ToHexStringLower(sha256) });
         var w = Begin();
         w.WriteStartObject();
         w.WriteString("kind", "gap");
-        Slots(w, 3, null);
+        Slots(w, time.FractionDigits, null);
         w.WriteString("reason", "rejected record: " + reason);
         w.WriteNumber("lost", 1);
         w.WriteEndObject();

@@ -257,14 +257,14 @@ public sealed class IngestRun
         var input = _inputs[record.Source.File];
         if (record.Source.Line != input.Line)
         {
-            FlushRejects(input, record.Time.UnixNanos);
+            FlushRejects(input, record.Time);
             if (_writer.Pending >= _options.CommitEntries || _sinceCommit.Elapsed >= _options.CommitEvery)
             {
                 Commit(input, record.Source.Line - 1);
             }
             input.Line = record.Source.Line;
         }
-        input.LastTime = record.Time.UnixNanos;
+        input.LastTime = record.Time;
         _summary.Read++;
         switch (record)
         {
@@ -325,14 +325,14 @@ public sealed class IngestRun
         {
             Append(_entries.SourceGap(input.Name, lines,
                 $"source shrank: it now has {lines} lines but {state.ResumeAfter} were read from it before; lines written after line {lines} may have been missed",
-                state.LastTime ?? ModificationTime(input), _observedAt));
+                (state.LastTime ?? ModificationTime(input)).UnixNanos, _observedAt));
             _summary.Gaps++;
         }
         Commit(state, lines);
     }
 
     // A rejected line has no time of its own: it takes that of the record before it in its input, else the one after.
-    private void FlushRejects(InputState input, long nextTime)
+    private void FlushRejects(InputState input, Timestamp nextTime)
     {
         foreach (var reject in input.Rejects)
         {
@@ -371,8 +371,8 @@ public sealed class IngestRun
 
     private void StampObserved() => _observedAt = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) * 1_000_000;
 
-    private static long ModificationTime(Input input) =>
-        input.IsStdin ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000 : (File.GetLastWriteTimeUtc(input.Name).Ticks - DateTime.UnixEpoch.Ticks) * 100;
+    private static Timestamp ModificationTime(Input input) =>
+        Timestamp.FromDateTimeOffset(input.IsStdin ? DateTimeOffset.UtcNow : new DateTimeOffset(File.GetLastWriteTimeUtc(input.Name), TimeSpan.Zero), 3);
 
     private sealed record Item(NormalizedRecord? Record, RejectedRecord? Reject, Input? Input, long Lines);
 
@@ -383,7 +383,7 @@ public sealed class IngestRun
         public string Fingerprint { get; set; } = fingerprint;
         public long ResumeAfter { get; set; }
         public long Line { get; set; }
-        public long? LastTime { get; set; }
+        public Timestamp? LastTime { get; set; }
         public List<RejectedRecord> Rejects { get; } = [];
     }
 }
