@@ -22,5 +22,11 @@ if (args.Length > 0 && args[0] == "hubble")
     Console.WriteLine($"wrote {count} Hubble flows to {args[1]}");
     return 0;
 }
+// "store-size FILE [entries] [seed]" appends synthetic flow entries to a new DuckDB store and prints bytes per entry.
+if (args.Length > 1 && args[0] == "store-size")
+{
+    return StoreSize.Run(args[1], args.Length > 2 ? long.Parse(args[2], CultureInfo.InvariantCulture) : 1_000_000,
+        args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 7);
+}
 BenchmarkSwitcher.FromAssembly(typeof(DecisionBenchmarks).Assembly).Run(args);
 return 0;

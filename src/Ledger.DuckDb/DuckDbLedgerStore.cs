@@ -20,9 +20,9 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     /// <summary>The layout version this code writes and reads (kept in the meta table).</summary>
     public const int SchemaVersion = 1;
 
-    // Rows read per ordered range query at first; adapted to how dense the index range turns out to be.
-    private const long FirstChunk = 1 << 16;
-    private const long MaxChunk = 1 << 24;
+    // Ordered reads go block by block: 2^16 indexes per block, up to 256 blocks per query when matches are sparse.
+    private const int BlockBits = 16;
+    private const int MaxBlocksPerRead = 256;
 
     private const string EntryColumns =
         "idx, template, src, dst, source_ref, event_time, observed_at, window_start, window_end, src_port, dst_port, line, "
@@ -270,7 +270,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     }
 
     /// <inheritdoc />
-    public IEnumerable<EntryRow> ReadEntries(long from, long to) => Ranged(from, to, "", [], null);
+    public IEnumerable<EntryRow> ReadEntries(long from, long to) => to <= from ? [] : Ranged(from, to - 1, "", [], null);
 
     /// <inheritdoc />
     public IEnumerable<EntryRow> Query(EntryFilter filter)
@@ -579,37 +579,36 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     }
 
     /// <summary>
-    /// Entries with from &lt;= idx &lt; to matching <paramref name="conditions"/>, in index order, read as a run of
-    /// ordered range queries (each one materialized, so memory stays bounded and the connection is free between them).
-    /// An ORDER BY over the whole range would sort everything before the first row comes out.
+    /// Entries with from &lt;= idx &lt;= last matching <paramref name="conditions"/>, in index order. An ORDER BY over
+    /// the whole range would sort everything before the first row comes out, so the range is read as ordered queries
+    /// over blocks of 2^16 indexes: first the blocks that hold any entry (one pass over the compact idx column, so holes
+    /// and a stray far index cost nothing), then a few blocks per query, more when matches are sparse. Each query's rows
+    /// are materialized, so memory stays bounded and the connection is free between them.
     /// </summary>
-    private IEnumerable<EntryRow> Ranged(long from, long to, string conditions, IReadOnlyList<(string, object?)> parameters, long? limit)
+    private IEnumerable<EntryRow> Ranged(long from, long last, string conditions, IReadOnlyList<(string, object?)> parameters, long? limit)
     {
-        if (to <= from)
+        var blocks = new List<long>();
+        using (var occupied = Command(
+            $"SELECT DISTINCT idx >> {BlockBits} AS block FROM entries WHERE idx >= $from AND idx <= $last ORDER BY block",
+            ("from", from), ("last", last)))
+        using (var reader = occupied.ExecuteReader())
         {
-            yield break;
-        }
-        long low, high;
-        using (var bounds = Command("SELECT min(idx), max(idx) FROM entries WHERE idx >= $from AND idx < $to", ("from", from), ("to", to)))
-        using (var reader = bounds.ExecuteReader())
-        {
-            if (!reader.Read() || reader.IsDBNull(0))
+            while (reader.Read())
             {
-                yield break;
+                blocks.Add(reader.GetInt64(0));
             }
-            low = reader.GetInt64(0);
-            high = reader.GetInt64(1);
         }
         var remaining = limit ?? long.MaxValue;
-        var chunk = FirstChunk;
+        var group = 1;
         var sql = $"SELECT {EntryColumns} FROM entries WHERE idx >= $low AND idx <= $high{conditions} ORDER BY idx, rowid LIMIT $limit";
-        while (remaining > 0)
+        for (var i = 0; i < blocks.Count && remaining > 0;)
         {
-            // Inclusive upper end, so an index of long.MaxValue (which only tampering can put there) needs no +1.
-            var span = unchecked((ulong)high - (ulong)low);
-            var end = span < (ulong)chunk ? high : low + chunk - 1;
+            var j = Math.Min(i + group, blocks.Count) - 1;
+            // Shifts, not multiplication: the block of long.MaxValue ends exactly at long.MaxValue, negative blocks floor.
+            var low = Math.Max(from, blocks[i] << BlockBits);
+            var high = Math.Min(last, (blocks[j] << BlockBits) | ((1L << BlockBits) - 1));
             var rows = new List<EntryRow>();
-            using (var command = Command(sql, [.. parameters, ("low", low), ("high", end), ("limit", remaining)]))
+            using (var command = Command(sql, [.. parameters, ("low", low), ("high", high), ("limit", remaining)]))
             using (var reader = command.ExecuteReader())
             {
                 while (reader.Read())
@@ -622,13 +621,8 @@ public sealed class DuckDbLedgerStore : ILedgerStore
                 yield return row;
             }
             remaining -= rows.Count;
-            if (end == high)
-            {
-                yield break;
-            }
-            low = end + 1;
-            // Sparse matches: read wider ranges; dense ones: keep each read near FirstChunk rows.
-            chunk = rows.Count < FirstChunk / 4 ? Math.Min(chunk * 2, MaxChunk) : FirstChunk;
+            i = j + 1;
+            group = rows.Count < (1 << BlockBits) / 4 ? Math.Min(group * 2, MaxBlocksPerRead) : 1;
         }
     }
 

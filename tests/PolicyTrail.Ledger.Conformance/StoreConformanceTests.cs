@@ -1,0 +1,495 @@
+using System.Security.Cryptography;
+using System.Text;
+using PolicyTrail.Ledger.Checkpoints;
+using PolicyTrail.Ledger.Entries;
+using PolicyTrail.Ledger.Merkle;
+using PolicyTrail.Ledger.Store;
+using PolicyTrail.Ledger.Writing;
+using Xunit;
+
+namespace PolicyTrail.Ledger.Conformance;
+
+/// <summary>
+/// What every store backend must do, as facts. A backend's test project derives a class that opens its store; each test
+/// gets a new instance of the class, so <see cref="OpenStore"/> must open one fresh, empty location per instance and,
+/// called again after the previous store was disposed, reopen that same location.
+/// </summary>
+public abstract class StoreConformanceTests : IDisposable
+{
+    private static readonly DateTimeOffset Created = new DateTimeOffset(2026, 11, 27, 9, 30, 15, 123, TimeSpan.Zero).AddTicks(4567);
+    private ILedgerStore? _store;
+
+    /// <summary>Opens (the first time: creates) this instance's store.</summary>
+    protected abstract ILedgerStore OpenStore();
+
+    /// <summary>The current store, opened on first use.</summary>
+    protected ILedgerStore Store => _store ??= OpenStore();
+
+    /// <summary>Disposes the current store and opens the same location again.</summary>
+    protected ILedgerStore Reopen()
+    {
+        _store?.Dispose();
+        _store = null;
+        return Store;
+    }
+
+    /// <summary>The current store, then the same location reopened (the first is disposed before the second opens).</summary>
+    protected IEnumerable<ILedgerStore> StoreThenReopened()
+    {
+        yield return Store;
+        yield return Reopen();
+    }
+
+    /// <inheritdoc />
+    public virtual void Dispose()
+    {
+        _store?.Dispose();
+        _store = null;
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public void An_empty_store_has_no_state_and_nothing_to_read()
+    {
+        Assert.Null(Store.LoadState());
+        Assert.Empty(Store.ReadFragments());
+        Assert.Empty(Store.ReadEntries(0, 100));
+        Assert.Empty(Store.Query(new EntryFilter()));
+        Assert.Empty(Store.ReadCheckpoints());
+        Assert.Empty(Store.ReadSubtrees(0, long.MaxValue));
+        Assert.Empty(Store.ReadSnapshots());
+        Assert.Null(Store.ReadSnapshotContent("00"));
+        Assert.Null(Reopen().LoadState());
+    }
+
+    [Fact]
+    public void Initialize_then_LoadState_returns_the_identity_and_an_empty_log_also_after_reopen()
+    {
+        Store.Initialize(new LogIdentity("example.com/log", Created));
+        foreach (var store in StoreThenReopened())
+        {
+            var state = store.LoadState();
+            Assert.NotNull(state);
+            Assert.Equal("example.com/log", state.Identity.Origin);
+            Assert.Equal(Created, state.Identity.Created);
+            Assert.Equal(0, state.Size);
+            Assert.Empty(state.Frontier);
+            Assert.Equal(0, state.FragmentCount);
+            Assert.Empty(state.Sources);
+        }
+    }
+
+    [Fact]
+    public void Every_entry_field_round_trips_including_nulls_and_extremes()
+    {
+        Store.Initialize(new LogIdentity("example.com/log", Created));
+        var rows = new[]
+        {
+            new EntryRow { Index = 0, Template = 0, Time = 0, LeafTag = 0 },
+            new EntryRow
+            {
+                Index = 1, Template = uint.MaxValue, Src = uint.MaxValue, Dst = 0, SourceRef = uint.MaxValue,
+                Time = long.MinValue, ObservedAt = long.MaxValue, WindowStart = long.MinValue, WindowEnd = long.MaxValue,
+                SrcPort = 0, DstPort = 0, Line = long.MaxValue, Sha256 = Enumerable.Repeat((byte)0xFF, 32).ToArray(),
+                Count = long.MinValue, Packets = 0, Bytes = long.MaxValue, LeafTag = uint.MaxValue,
+            },
+            new EntryRow
+            {
+                Index = 2, Template = 7, Src = 1, Dst = uint.MaxValue, SourceRef = 0,
+                Time = long.MaxValue, ObservedAt = long.MinValue, WindowStart = 0, WindowEnd = -1,
+                SrcPort = int.MinValue, DstPort = int.MaxValue, Line = long.MinValue, Sha256 = new byte[32],
+                Count = long.MaxValue, Packets = long.MinValue, Bytes = 0, LeafTag = 0x80000001,
+            },
+            new EntryRow
+            {
+                Index = 3, Template = 3, Src = 4, Time = 1_764_236_415_123_456_789, ObservedAt = 1_764_236_416_000_000_000,
+                SrcPort = 65535, DstPort = 443, Line = 12, Sha256 = SHA256.HashData("raw"u8), Packets = 3, LeafTag = 0xDEADBEEF,
+            },
+        };
+        Store.Append(Batch(rows, size: 4));
+        foreach (var store in StoreThenReopened())
+        {
+            var read = store.ReadEntries(0, 4).ToArray();
+            Assert.Equal(rows.Length, read.Length);
+            for (var i = 0; i < rows.Length; i++)
+            {
+                AssertSameRow(rows[i], read[i]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Fragments_round_trip_byte_exact_with_marker_bytes_non_ascii_and_non_utf8()
+    {
+        Store.Initialize(new LogIdentity("example.com/log", Created));
+        var table = new FragmentTable();
+        TestTemplates.Root(table, "flow", "allow");
+        TestTemplates.Endpoint(table, "shöp", "wéb-1");
+        var fragments = table.TakePending()
+            .Concat(Enumerable.Range(0, 3).Select(i => new Fragment((uint)(2 + i), TestTemplates.Awkward(i))))
+            .Append(new Fragment(5, []))
+            .ToArray();
+        Store.Append(Batch([], size: 0, fragments: fragments));
+        foreach (var store in StoreThenReopened())
+        {
+            var read = store.ReadFragments();
+            Assert.Equal(fragments.Length, read.Count);
+            for (var i = 0; i < fragments.Length; i++)
+            {
+                Assert.Equal(fragments[i].Id, read[i].Id);
+                Assert.Equal(fragments[i].Text, read[i].Text);
+                Assert.Equal(fragments[i].Facts, read[i].Facts);
+            }
+            Assert.Equal(fragments.Length, store.LoadState()!.FragmentCount);
+        }
+        Assert.Contains(EntrySlots.Marker, Store.ReadFragments()[0].Text);
+    }
+
+    [Fact]
+    public void Positions_checkpoints_subtrees_and_snapshots_are_written_with_their_batch_and_survive_reopen()
+    {
+        Store.Initialize(new LogIdentity("example.com/log", Created));
+        var at = new DateTimeOffset(2026, 11, 27, 10, 0, 0, TimeSpan.FromHours(2)).AddTicks(1);
+        var snapshot = new StoredSnapshot(new SnapshotInfo("ab" + new string('0', 62), 1, at, "cluster.json"), [0x1F, 0x8B, 0x00, 0xFF, 0x01]);
+        Store.Append(Batch(Rows(0, 2), size: 2) with
+        {
+            Positions = [new SourcePosition("/var/log/a.jsonl", "fa", 2, 200, at), new SourcePosition("stdin:9f", "fb", 1, 10, at)],
+            Checkpoints = [new StoredCheckpoint(0, 2, "example.com/log\n2\nroot\n\n— sig\n")],
+            Subtrees = [new SubtreeHash(0, 1, Hash(1))],
+            Snapshots = [snapshot],
+        });
+        Store.Append(Batch(Rows(2, 2), size: 4) with
+        {
+            Positions = [new SourcePosition("/var/log/a.jsonl", "fa", 4, 400, at.AddSeconds(1))],
+            Checkpoints = [new StoredCheckpoint(1, 4, "example.com/log\n4\nroot2\n\n— sig\n")],
+            Subtrees = [new SubtreeHash(2, 1, Hash(2)), new SubtreeHash(0, 2, Hash(3))],
+        });
+        foreach (var store in StoreThenReopened())
+        {
+            var sources = store.LoadState()!.Sources;
+            Assert.Equal(2, sources.Count);
+            Assert.Equal(new SourcePosition("/var/log/a.jsonl", "fa", 4, 400, at.AddSeconds(1)), sources["/var/log/a.jsonl"]);
+            Assert.Equal(new SourcePosition("stdin:9f", "fb", 1, 10, at), sources["stdin:9f"]);
+            Assert.Equal(
+                [new StoredCheckpoint(0, 2, "example.com/log\n2\nroot\n\n— sig\n"), new StoredCheckpoint(1, 4, "example.com/log\n4\nroot2\n\n— sig\n")],
+                store.ReadCheckpoints());
+            var subtrees = store.ReadSubtrees(0, 4);
+            Assert.Equal([(0L, 1), (0L, 2), (2L, 1)], subtrees.Select(s => (s.Start, s.Height)).OrderBy(s => s.Start).ThenBy(s => s.Height));
+            Assert.Equal(Hash(2), subtrees.Single(s => s.Start == 2).Hash);
+            Assert.Equal([(2L, 1)], store.ReadSubtrees(1, 4).Select(s => (s.Start, s.Height)));
+            Assert.Empty(store.ReadSubtrees(3, 100));
+            Assert.Equal([snapshot.Info], store.ReadSnapshots());
+            Assert.Equal(snapshot.Content, store.ReadSnapshotContent(snapshot.Info.Sha256));
+            Assert.Null(store.ReadSnapshotContent("cd" + new string('0', 62)));
+        }
+    }
+
+    public static TheoryData<string> RefusedBatches => ["gap", "repeat", "wrong-size", "skips-inside", "fragment-gap", "fragment-repeat"];
+
+    [Theory]
+    [MemberData(nameof(RefusedBatches))]
+    public void A_batch_that_does_not_continue_the_log_is_refused_and_changes_nothing(string how)
+    {
+        Store.Initialize(new LogIdentity("example.com/log", Created));
+        var good = Batch(Rows(0, 3), size: 3, fragments: [new Fragment(0, "{}"u8.ToArray()), new Fragment(1, "[]"u8.ToArray())]);
+        Store.Append(good with { Positions = [new SourcePosition("f", "x", 3, 30, Created)], Checkpoints = [new StoredCheckpoint(0, 3, "cp0")] });
+        var before = Snapshot(Store);
+        var extras = new AppendBatch
+        {
+            Size = 0,
+            Frontier = [Hash(9)],
+            Positions = [new SourcePosition("f", "x", 99, 990, Created), new SourcePosition("g", "y", 1, 1, Created)],
+            Checkpoints = [new StoredCheckpoint(1, 5, "cp1")],
+            Subtrees = [new SubtreeHash(0, 1, Hash(5))],
+            Snapshots = [new StoredSnapshot(new SnapshotInfo("ee", 3, Created, "s"), [1, 2, 3])],
+        };
+        var bad = how switch
+        {
+            "gap" => extras with { Entries = Rows(4, 2), Size = 6 },
+            "repeat" => extras with { Entries = Rows(2, 2), Size = 5 },
+            "wrong-size" => extras with { Entries = Rows(3, 2), Size = 6 },
+            "skips-inside" => extras with { Entries = [.. Rows(3, 1), .. Rows(5, 1)], Size = 5 },
+            "fragment-gap" => extras with { Entries = Rows(3, 1), Size = 4, Fragments = [new Fragment(3, "{}"u8.ToArray())] },
+            "fragment-repeat" => extras with { Entries = Rows(3, 1), Size = 4, Fragments = [new Fragment(1, "[1]"u8.ToArray())] },
+            _ => throw new ArgumentOutOfRangeException(nameof(how)),
+        };
+        Assert.Throws<LedgerAppendRefusedException>(() => Store.Append(bad));
+        Assert.Equal(before, Snapshot(Store));
+        Assert.Equal(before, Snapshot(Reopen()));
+        // The store still takes the batch that does continue it.
+        Store.Append(Batch(Rows(3, 1), size: 4));
+        Assert.Equal(4, Store.LoadState()!.Size);
+    }
+
+    [Fact]
+    public void ReadEntries_returns_exactly_the_requested_range()
+    {
+        Store.Initialize(new LogIdentity("example.com/log", Created));
+        Store.Append(Batch(Rows(0, 6), size: 6));
+        Store.Append(Batch(Rows(6, 4), size: 10));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), Store.ReadEntries(0, 10).Select(r => r.Index));
+        Assert.Equal([3L, 4, 5, 6, 7], Store.ReadEntries(3, 8).Select(r => r.Index));
+        Assert.Equal([8L, 9], Store.ReadEntries(8, 100).Select(r => r.Index));
+        Assert.Equal([0L, 1], Store.ReadEntries(-5, 2).Select(r => r.Index));
+        Assert.Empty(Store.ReadEntries(4, 4));
+        Assert.Empty(Store.ReadEntries(5, 2));
+        Assert.Empty(Store.ReadEntries(10, 20));
+        Assert.Equal(10, Store.ReadEntries(0, long.MaxValue).Count());
+    }
+
+    [Fact]
+    public void Query_filters_on_each_field_and_their_combinations_in_index_order()
+    {
+        Store.Initialize(new LogIdentity("example.com/log", Created));
+        var table = new FragmentTable();
+        var allow = TestTemplates.Root(table, "flow", "allow");
+        var deny = TestTemplates.Root(table, "flow", "deny");
+        var gap = TestTemplates.Root(table, "gap", null);
+        var shopWeb = TestTemplates.Endpoint(table, "shop", "web-1");
+        var shopDb = TestTemplates.Endpoint(table, "shop", "db-0");
+        var bankApi = TestTemplates.Endpoint(table, "bank", "api-2");
+        var bankWeb = TestTemplates.Endpoint(table, "bank", "web-1");
+        EntryRow Row(long index, uint template, uint? src, uint? dst) =>
+            new() { Index = index, Template = template, Src = src, Dst = dst, Time = (index + 1) * 1000, LeafTag = (uint)index };
+        Store.Append(Batch(
+            [
+                Row(0, allow, shopWeb, shopDb),
+                Row(1, deny, bankApi, shopDb),
+                Row(2, gap, null, null),
+                Row(3, allow, bankWeb, bankApi),
+                Row(4, deny, shopWeb, bankWeb),
+                Row(5, allow, bankApi, bankApi),
+            ],
+            size: 6,
+            fragments: table.TakePending()));
+        foreach (var store in StoreThenReopened())
+        {
+            long[] Indexes(EntryFilter filter) => store.Query(filter).Select(r => r.Index).ToArray();
+            Assert.Equal([0L, 1, 2, 3, 4, 5], Indexes(new EntryFilter()));
+            Assert.Equal([1L, 2, 3, 4, 5], Indexes(new EntryFilter { Since = 2000 }));
+            Assert.Equal([0L, 1, 2], Indexes(new EntryFilter { Until = 4000 }));
+            Assert.Equal([1L, 2, 3], Indexes(new EntryFilter { Since = 2000, Until = 5000 }));
+            Assert.Equal([2L], Indexes(new EntryFilter { Kind = EntryKind.Gap }));
+            Assert.Equal([0L, 1, 3, 4, 5], Indexes(new EntryFilter { Kind = EntryKind.Flow }));
+            Assert.Empty(Indexes(new EntryFilter { Kind = EntryKind.PolicyChange }));
+            Assert.Equal([1L, 4], Indexes(new EntryFilter { Verdict = EntryVerdict.Deny }));
+            Assert.Equal([0L, 3, 5], Indexes(new EntryFilter { Verdict = EntryVerdict.Allow }));
+            Assert.Equal([0L, 1, 4], Indexes(new EntryFilter { Namespace = "shop" }));
+            Assert.Equal([1L, 3, 4, 5], Indexes(new EntryFilter { Namespace = "bank" }));
+            Assert.Equal([3L, 4], Indexes(new EntryFilter { Namespace = "bank", Pod = "web-1" }));
+            Assert.Equal([0L, 4], Indexes(new EntryFilter { Namespace = "shop", Pod = "web-1" }));
+            Assert.Empty(Indexes(new EntryFilter { Namespace = "nowhere" }));
+            Assert.Equal([1L, 4], Indexes(new EntryFilter { Namespace = "shop", Verdict = EntryVerdict.Deny }));
+            Assert.Equal([4L], Indexes(new EntryFilter { Namespace = "shop", Verdict = EntryVerdict.Deny, Since = 3000 }));
+            Assert.Equal([0L, 1], Indexes(new EntryFilter { Limit = 2 }));
+            Assert.Empty(Indexes(new EntryFilter { Limit = 0 }));
+            Assert.Equal([3L, 4, 5], Indexes(new EntryFilter { FromIndex = 3 }));
+            Assert.Equal([3L], Indexes(new EntryFilter { FromIndex = 1, Verdict = EntryVerdict.Allow, Limit = 1 }));
+            Assert.Equal([3L, 5], Indexes(new EntryFilter { FromIndex = 1, Verdict = EntryVerdict.Allow, Namespace = "bank", Kind = EntryKind.Flow }));
+            var full = store.Query(new EntryFilter { Namespace = "bank", Pod = "api-2", Verdict = EntryVerdict.Allow }).ToArray();
+            Assert.Equal([3L, 5], full.Select(r => r.Index));
+            Assert.Equal(bankWeb, full[0].Src);
+            Assert.Equal(4000, full[0].Time);
+        }
+    }
+
+    [Fact]
+    public void State_after_reopen_is_what_the_last_batch_said()
+    {
+        Store.Initialize(new LogIdentity("example.com/log", Created));
+        Store.Append(Batch(Rows(0, 3), size: 3, fragments: [new Fragment(0, "{}"u8.ToArray())]) with { Frontier = [Hash(1), Hash(2)] });
+        var at = Created.AddDays(1);
+        Store.Append(Batch(Rows(3, 2), size: 5, fragments: [new Fragment(1, "[]"u8.ToArray()), new Fragment(2, "1"u8.ToArray())]) with
+        {
+            Frontier = [Hash(3), Hash(4)],
+            Positions = [new SourcePosition("node-a:/var/run/cilium/hubble/events.log", "f0", 5, 5000, at)],
+        });
+        var state = Reopen().LoadState();
+        Assert.NotNull(state);
+        Assert.Equal(new LogIdentity("example.com/log", Created), state.Identity);
+        Assert.Equal(5, state.Size);
+        Assert.Equal([Hash(3), Hash(4)], state.Frontier);
+        Assert.Equal(3, state.FragmentCount);
+        Assert.Equal(new SourcePosition("node-a:/var/run/cilium/hubble/events.log", "f0", 5, 5000, at), Assert.Single(state.Sources).Value);
+    }
+
+    [Fact]
+    public void A_log_written_by_LedgerWriter_reopens_continues_and_every_stored_entry_rebuilds_to_its_leaf()
+    {
+        var (signerKey, verifierKey) = NoteKeys.Generate("test");
+        using var signer = NoteSigner.FromKey(signerKey);
+        var verifier = NoteVerifier.FromKey(verifierKey);
+        var policy = new CheckpointPolicy { EveryEntries = 1000, Every = TimeSpan.Zero };
+        var leaves = new List<byte[]>();
+        var random = new Random(7);
+
+        void Write(LedgerWriter writer, int count, int commitEvery)
+        {
+            var table = writer.Fragments;
+            var roots = new[] { TestTemplates.Root(table, "flow", "allow"), TestTemplates.Root(table, "flow", "deny"), TestTemplates.Root(table, "gap", null) };
+            var source = TestTemplates.SourceRef(table, "/var/log/hubble.jsonl");
+            for (var i = 0; i < count; i++)
+            {
+                var endpoint = TestTemplates.Endpoint(table, $"ns-{random.Next(5)}", $"pod-{random.Next(40)}");
+                var peer = TestTemplates.Endpoint(table, $"ns-{random.Next(5)}", $"pod-{random.Next(40)}");
+                var row = new EntryRow
+                {
+                    Template = roots[random.Next(roots.Length)],
+                    Src = endpoint,
+                    Dst = peer,
+                    SourceRef = source,
+                    Time = 1_764_236_415_000_000_000 + writer.Size * 1_000_000 + random.Next(1000),
+                    ObservedAt = 1_764_236_416_000_000_000 + writer.Size * 1_000_000,
+                    SrcPort = random.Next(32768, 61000),
+                    DstPort = random.Next(2) == 0 ? 443 : 5432,
+                    Line = writer.Size + 1,
+                    Sha256 = RandomNumberGenerator.GetBytes(32),
+                };
+                writer.Append(row);
+                leaves.Add(MerkleHash.Leaf(writer.CanonicalBytes(row)));
+                if ((i + 1) % commitEvery == 0)
+                {
+                    writer.SetPosition(new SourcePosition("/var/log/hubble.jsonl", "fp", writer.Size, writer.Size * 300, Created));
+                    writer.Commit();
+                }
+            }
+            writer.SetPosition(new SourcePosition("/var/log/hubble.jsonl", "fp", writer.Size, writer.Size * 300, Created));
+            writer.Commit(checkpoint: true);
+        }
+
+        Write(LedgerWriter.Open(Store, signer, "example.com/log", policy), 2500, 700);
+        var resumed = LedgerWriter.Open(Reopen(), signer, "ignored.example/log", policy);
+        Assert.Equal("example.com/log", resumed.Identity.Origin);
+        Assert.Equal(2500, resumed.Size);
+        Assert.Equal(2500, resumed.Position("/var/log/hubble.jsonl")?.Line);
+        Write(resumed, 1700, 333);
+
+        var store = Reopen();
+        var state = store.LoadState()!;
+        Assert.Equal(4200, state.Size);
+        var fragments = new FragmentTable(store.ReadFragments());
+        Assert.Equal(state.FragmentCount, fragments.Count);
+        var tree = new TreeBuilder();
+        var chunk = new TreeBuilder();
+        var subtrees = store.ReadSubtrees(0, state.Size).ToDictionary(s => s.Start);
+        long expected = 0;
+        foreach (var row in store.ReadEntries(0, state.Size))
+        {
+            Assert.Equal(expected, row.Index);
+            var leaf = MerkleHash.Leaf(EntryTemplates.Rebuild(row, fragments));
+            Assert.Equal(leaves[(int)expected], leaf);
+            Assert.Equal(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(leaf), row.LeafTag);
+            tree.Append(leaf);
+            chunk.Append(leaf);
+            if (chunk.Size == 1 << LedgerWriter.SubtreeHeight)
+            {
+                Assert.Equal(chunk.Root(), subtrees[expected + 1 - chunk.Size].Hash);
+                chunk = new TreeBuilder();
+            }
+            expected++;
+        }
+        Assert.Equal(4200, expected);
+        Assert.Equal(4, subtrees.Count);
+        Assert.Equal(state.Frontier, tree.Frontier);
+
+        var checkpoints = store.ReadCheckpoints();
+        Assert.Equal(Enumerable.Range(0, checkpoints.Count).Select(i => (long)i), checkpoints.Select(c => c.Sequence));
+        Assert.Equal([1400L, 2500, 3832, 4200], checkpoints.Select(c => c.Size));
+        Assert.Equal(4200, checkpoints[^1].Size);
+        foreach (var checkpoint in checkpoints)
+        {
+            var opened = SignedNote.Open(Encoding.UTF8.GetBytes(checkpoint.Note), verifier);
+            Assert.True(opened.IsVerified, opened.FailureReason);
+            var parsed = Checkpoint.Parse(opened.Text!);
+            Assert.Equal(checkpoint.Size, parsed.Size);
+            var prefix = new TreeBuilder();
+            foreach (var leaf in leaves.Take((int)checkpoint.Size))
+            {
+                prefix.Append(leaf);
+            }
+            Assert.Equal(prefix.Root(), parsed.RootHash);
+        }
+    }
+
+    /// <summary>Rows with consecutive indexes and distinct values.</summary>
+    protected static EntryRow[] Rows(long from, int count) =>
+        Enumerable.Range(0, count).Select(i => new EntryRow
+        {
+            Index = from + i,
+            Template = (uint)(i % 3),
+            Src = (uint)(10 + i),
+            Dst = i % 2 == 0 ? null : 20u,
+            Time = 1_000_000_000L * (from + i),
+            SrcPort = 40000 + i,
+            DstPort = 80,
+            Sha256 = Hash((int)(from + i)),
+            LeafTag = unchecked((uint)(from + i) * 2654435761u),
+        }).ToArray();
+
+    /// <summary>A batch of these rows with a made-up frontier.</summary>
+    protected static AppendBatch Batch(IReadOnlyList<EntryRow> rows, long size, IReadOnlyList<Fragment>? fragments = null) => new()
+    {
+        Entries = rows,
+        Fragments = fragments ?? [],
+        Size = size,
+        Frontier = size == 0 ? [] : [Hash((int)size)],
+    };
+
+    /// <summary>A distinct 32-byte value.</summary>
+    protected static byte[] Hash(int seed) => SHA256.HashData(BitConverter.GetBytes(seed));
+
+    /// <summary>Asserts that two rows hold the same values in every field.</summary>
+    protected static void AssertSameRow(EntryRow expected, EntryRow actual)
+    {
+        Assert.Equal(expected.Index, actual.Index);
+        Assert.Equal(expected.Template, actual.Template);
+        Assert.Equal(expected.Src, actual.Src);
+        Assert.Equal(expected.Dst, actual.Dst);
+        Assert.Equal(expected.SourceRef, actual.SourceRef);
+        Assert.Equal(expected.Time, actual.Time);
+        Assert.Equal(expected.ObservedAt, actual.ObservedAt);
+        Assert.Equal(expected.WindowStart, actual.WindowStart);
+        Assert.Equal(expected.WindowEnd, actual.WindowEnd);
+        Assert.Equal(expected.SrcPort, actual.SrcPort);
+        Assert.Equal(expected.DstPort, actual.DstPort);
+        Assert.Equal(expected.Line, actual.Line);
+        Assert.Equal(expected.Sha256, actual.Sha256);
+        Assert.Equal(expected.Count, actual.Count);
+        Assert.Equal(expected.Packets, actual.Packets);
+        Assert.Equal(expected.Bytes, actual.Bytes);
+        Assert.Equal(expected.LeafTag, actual.LeafTag);
+    }
+
+    /// <summary>Everything a store holds, as one comparable string.</summary>
+    protected static string Snapshot(ILedgerStore store)
+    {
+        var text = new StringBuilder();
+        var state = store.LoadState();
+        text.AppendLine(state is null ? "no state" : $"{state.Identity} size={state.Size} fragments={state.FragmentCount} frontier={string.Join(',', state.Frontier.Select(Convert.ToHexString))}");
+        foreach (var (key, position) in (state?.Sources ?? new Dictionary<string, SourcePosition>()).OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            text.AppendLine($"source {key} {position}");
+        }
+        foreach (var fragment in store.ReadFragments())
+        {
+            text.AppendLine($"fragment {fragment.Id} {Convert.ToHexString(fragment.Text)}");
+        }
+        foreach (var row in store.ReadEntries(long.MinValue, long.MaxValue))
+        {
+            text.AppendLine($"entry {row.Index} {row.Template} {row.Src} {row.Dst} {row.Time} {row.SrcPort} {row.DstPort} {(row.Sha256 is null ? "-" : Convert.ToHexString(row.Sha256))} {row.LeafTag}");
+        }
+        foreach (var checkpoint in store.ReadCheckpoints())
+        {
+            text.AppendLine($"checkpoint {checkpoint}");
+        }
+        foreach (var subtree in store.ReadSubtrees(long.MinValue, long.MaxValue))
+        {
+            text.AppendLine($"subtree {subtree.Start} {subtree.Height} {Convert.ToHexString(subtree.Hash)}");
+        }
+        foreach (var snapshot in store.ReadSnapshots())
+        {
+            text.AppendLine($"snapshot {snapshot}");
+        }
+        return text.ToString();
+    }
+}

@@ -1,0 +1,209 @@
+using DuckDB.NET.Data;
+using PolicyTrail.Ledger.DuckDb.Tests.Support;
+using PolicyTrail.Ledger.Entries;
+using PolicyTrail.Ledger.Store;
+
+namespace PolicyTrail.Ledger.DuckDb.Tests;
+
+/// <summary>What only the DuckDB store has to get right: its file lock, read-only use, foreign files, its transaction.</summary>
+public sealed class DuckDbLedgerStoreTests : IDisposable
+{
+    private static readonly LogIdentity Identity = new("example.com/log", DateTimeOffset.UnixEpoch);
+    private readonly TempStore _file = new();
+
+    public void Dispose() => _file.Dispose();
+
+    [Fact]
+    public void A_second_writer_process_is_refused_with_one_line_naming_the_file_and_the_holder()
+    {
+        using (var store = DuckDbLedgerStore.Open(_file.Path))
+        {
+            store.Initialize(Identity);
+        }
+        using var holder = StoreHolder.Start(_file.Path);
+
+        var refused = Assert.Throws<LedgerStoreLockedException>(() => DuckDbLedgerStore.Open(_file.Path));
+        Assert.Contains(_file.Path, refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"(PID {holder.ProcessId})", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', refused.Message);
+        Assert.Equal(holder.ProcessId, refused.HolderProcessId);
+        Assert.Equal(_file.Path, refused.Store);
+
+        // Readers get the same line rather than DuckDB's text.
+        var reader = Assert.Throws<LedgerStoreLockedException>(() => DuckDbLedgerStore.Open(_file.Path, readOnly: true));
+        Assert.Equal(holder.ProcessId, reader.HolderProcessId);
+    }
+
+    [Fact]
+    public void The_file_is_free_again_when_the_holder_closes_it()
+    {
+        using (StoreHolder.Start(_file.Path))
+        {
+            Assert.Throws<LedgerStoreLockedException>(() => DuckDbLedgerStore.Open(_file.Path));
+        }
+        using var store = DuckDbLedgerStore.Open(_file.Path);
+        Assert.Null(store.LoadState());
+    }
+
+    [Fact]
+    public void A_second_writer_in_the_same_process_is_refused()
+    {
+        using var first = DuckDbLedgerStore.Open(_file.Path);
+        var refused = Assert.Throws<LedgerStoreLockedException>(() => DuckDbLedgerStore.Open(_file.Path));
+        Assert.Contains("this process", refused.Message, StringComparison.Ordinal);
+        first.Dispose();
+        using var again = DuckDbLedgerStore.Open(_file.Path);
+    }
+
+    [Fact]
+    public void Read_only_open_reads_everything_and_refuses_to_write()
+    {
+        using (var store = DuckDbLedgerStore.Open(_file.Path))
+        {
+            store.Initialize(Identity);
+            store.Append(new AppendBatch
+            {
+                Entries = [new EntryRow { Index = 0, Template = 0, Time = 5, LeafTag = 9 }],
+                Fragments = [new Fragment(0, "{}"u8.ToArray())],
+                Size = 1,
+                Frontier = [new byte[32]],
+            });
+        }
+        using var reader = DuckDbLedgerStore.Open(_file.Path, readOnly: true);
+        using var second = DuckDbLedgerStore.Open(_file.Path, readOnly: true);
+        Assert.True(reader.ReadOnly);
+        Assert.Equal(1, reader.LoadState()!.Size);
+        Assert.Equal(9u, Assert.Single(reader.ReadEntries(0, 1)).LeafTag);
+        Assert.Single(second.ReadFragments());
+        var refused = Assert.Throws<InvalidOperationException>(() => reader.Append(new AppendBatch { Size = 1, Frontier = [new byte[32]] }));
+        Assert.Contains("read-only", refused.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => reader.Initialize(Identity));
+    }
+
+    [Fact]
+    public void Read_only_open_of_a_missing_file_says_it_does_not_exist_and_creates_nothing()
+    {
+        var missing = Assert.Throws<FileNotFoundException>(() => DuckDbLedgerStore.Open(_file.Path, readOnly: true));
+        Assert.Contains(_file.Path, missing.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(_file.Path));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_file_that_is_not_a_DuckDB_database_gives_one_clear_line(bool readOnly)
+    {
+        File.WriteAllText(_file.Path, "{\"kind\":\"flow\"}\n" + new string('x', 10_000));
+        var error = Assert.Throws<InvalidDataException>(() => DuckDbLedgerStore.Open(_file.Path, readOnly));
+        Assert.Equal($"{_file.Path} is not a DuckDB database (a PolicyTrail store file was expected)", error.Message);
+        // The refusal leaves the file alone and the path free for a later writer of this process.
+        Assert.StartsWith("{\"kind\"", File.ReadAllText(_file.Path), StringComparison.Ordinal);
+        File.Delete(_file.Path);
+        using var store = DuckDbLedgerStore.Open(_file.Path);
+    }
+
+    [Fact]
+    public void A_DuckDB_file_without_the_store_tables_is_refused_read_only()
+    {
+        using (var connection = new DuckDBConnection($"Data Source={_file.Path}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TABLE other (x INTEGER)";
+            command.ExecuteNonQuery();
+        }
+        var error = Assert.Throws<InvalidDataException>(() => DuckDbLedgerStore.Open(_file.Path, readOnly: true));
+        Assert.Contains("not a PolicyTrail store", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_failure_before_commit_leaves_nothing_not_even_the_appended_entries()
+    {
+        using (var store = DuckDbLedgerStore.Open(_file.Path))
+        {
+            store.Initialize(Identity);
+            store.BeforeCommit = () => throw new IOException("disk gone");
+            var batch = new AppendBatch
+            {
+                Entries = Enumerable.Range(0, 5000).Select(i => new EntryRow { Index = i, Time = i, LeafTag = (uint)i }).ToArray(),
+                Fragments = [new Fragment(0, "{}"u8.ToArray())],
+                Positions = [new SourcePosition("f", "x", 1, 1, DateTimeOffset.UnixEpoch)],
+                Checkpoints = [new StoredCheckpoint(0, 5000, "cp")],
+                Subtrees = [new SubtreeHash(0, 10, new byte[32])],
+                Snapshots = [new StoredSnapshot(new SnapshotInfo("aa", 0, DateTimeOffset.UnixEpoch, "s"), [1])],
+                Size = 5000,
+                Frontier = [new byte[32]],
+            };
+            Assert.Throws<IOException>(() => store.Append(batch));
+            AssertEmptyLog(store);
+            store.BeforeCommit = null;
+            store.Append(batch);
+            Assert.Equal(5000, store.ReadEntries(0, 5000).Count());
+        }
+    }
+
+    [Fact]
+    public void Rows_inserted_duplicated_or_deleted_behind_the_stores_back_are_read_as_they_are()
+    {
+        using (var store = DuckDbLedgerStore.Open(_file.Path))
+        {
+            store.Initialize(Identity);
+            store.Append(new AppendBatch
+            {
+                Entries = Enumerable.Range(0, 5).Select(i => new EntryRow { Index = i, Time = i, LeafTag = (uint)i }).ToArray(),
+                Size = 5,
+                Frontier = [new byte[32]],
+            });
+        }
+        using (var connection = new DuckDBConnection($"Data Source={_file.Path}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO entries (idx, template, event_time, leaf_tag) VALUES (2, 0, 2, 99);
+                DELETE FROM entries WHERE idx = 3;
+                INSERT INTO entries (idx, template, event_time, leaf_tag) VALUES (9223372036854775807, 0, 0, 7);
+                """;
+            command.ExecuteNonQuery();
+        }
+        using var reopened = DuckDbLedgerStore.Open(_file.Path, readOnly: true);
+        Assert.Equal([(0L, 0u), (1, 1), (2, 2), (2, 99), (4, 4)], reopened.ReadEntries(0, 5).Select(r => (r.Index, r.LeafTag)));
+        Assert.Equal([2L, 2, 4], reopened.ReadEntries(2, long.MaxValue).Select(r => r.Index));
+        Assert.Equal([4L, long.MaxValue], reopened.Query(new EntryFilter { FromIndex = 3 }).Select(r => r.Index));
+    }
+
+    [Fact]
+    public void Reads_across_many_chunks_stay_in_index_order()
+    {
+        using var store = DuckDbLedgerStore.Open(_file.Path);
+        store.Initialize(Identity);
+        const int Count = 200_000;
+        store.Append(new AppendBatch
+        {
+            Entries = Enumerable.Range(0, Count).Select(i => new EntryRow { Index = i, Time = i, LeafTag = (uint)i }).ToArray(),
+            Size = Count,
+            Frontier = [new byte[32]],
+        });
+        long expected = 0;
+        foreach (var row in store.ReadEntries(0, Count))
+        {
+            Assert.Equal(expected++, row.Index);
+        }
+        Assert.Equal(Count, expected);
+        Assert.Equal([199_990L, 199_991], store.Query(new EntryFilter { Since = 199_990, Limit = 2 }).Select(r => r.Index));
+    }
+
+    private static void AssertEmptyLog(ILedgerStore store)
+    {
+        var state = store.LoadState();
+        Assert.NotNull(state);
+        Assert.Equal(0, state.Size);
+        Assert.Empty(state.Sources);
+        Assert.Equal(0, state.FragmentCount);
+        Assert.Empty(store.ReadEntries(long.MinValue, long.MaxValue));
+        Assert.Empty(store.ReadFragments());
+        Assert.Empty(store.ReadCheckpoints());
+        Assert.Empty(store.ReadSubtrees(long.MinValue, long.MaxValue));
+        Assert.Empty(store.ReadSnapshots());
+    }
+}
