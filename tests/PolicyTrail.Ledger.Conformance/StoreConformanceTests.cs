@@ -88,14 +88,14 @@ public abstract class StoreConformanceTests : IDisposable
             new EntryRow { Index = 0, Template = 0, Time = 0, LeafTag = 0 },
             new EntryRow
             {
-                Index = 1, Template = uint.MaxValue, Src = uint.MaxValue, Dst = 0, SourceRef = uint.MaxValue,
+                Index = 1, Template = uint.MaxValue, Src = uint.MaxValue, Dst = 0, SourceRef = uint.MaxValue, Ingress = uint.MaxValue, Egress = 0,
                 Time = long.MinValue, ObservedAt = long.MaxValue, WindowStart = long.MinValue, WindowEnd = long.MaxValue,
                 SrcPort = 0, DstPort = 0, Line = long.MaxValue, Sha256 = Enumerable.Repeat((byte)0xFF, 32).ToArray(),
                 Count = long.MinValue, Packets = 0, Bytes = long.MaxValue, LeafTag = uint.MaxValue,
             },
             new EntryRow
             {
-                Index = 2, Template = 7, Src = 1, Dst = uint.MaxValue, SourceRef = 0,
+                Index = 2, Template = 7, Src = 1, Dst = uint.MaxValue, SourceRef = 0, Ingress = 5,
                 Time = long.MaxValue, ObservedAt = long.MinValue, WindowStart = 0, WindowEnd = -1,
                 SrcPort = int.MinValue, DstPort = int.MaxValue, Line = long.MinValue, Sha256 = new byte[32],
                 Count = long.MaxValue, Packets = long.MinValue, Bytes = 0, LeafTag = 0x80000001,
@@ -446,6 +446,8 @@ public abstract class StoreConformanceTests : IDisposable
         Assert.Equal(expected.Src, actual.Src);
         Assert.Equal(expected.Dst, actual.Dst);
         Assert.Equal(expected.SourceRef, actual.SourceRef);
+        Assert.Equal(expected.Ingress, actual.Ingress);
+        Assert.Equal(expected.Egress, actual.Egress);
         Assert.Equal(expected.Time, actual.Time);
         Assert.Equal(expected.ObservedAt, actual.ObservedAt);
         Assert.Equal(expected.WindowStart, actual.WindowStart);
