@@ -82,6 +82,8 @@ public sealed record FragmentFacts(EntryKind? Kind, EntryVerdict Verdict, string
 public sealed class FragmentTable : IFragmentSource
 {
     private readonly List<Fragment> _byId = [];
+    // The texts by id, for rebuilding without going through the fragment records.
+    private byte[][] _texts = new byte[64][];
     private readonly Dictionary<byte[], uint> _byText = new(ByteArrayComparer.Instance);
     // Placeholder JSON as the entry builder wrote it -> id, so repeated templates skip canonicalization.
     private readonly Dictionary<byte[], uint> _byDraft = new(ByteArrayComparer.Instance);
@@ -96,7 +98,7 @@ public sealed class FragmentTable : IFragmentSource
             {
                 throw new InvalidDataException($"fragment ids must run 0, 1, 2, ... without holes (found {fragment.Id} where {_byId.Count} was expected)");
             }
-            _byId.Add(fragment);
+            Add(fragment);
             _byText.TryAdd(fragment.Text, fragment.Id);
         }
     }
@@ -106,7 +108,7 @@ public sealed class FragmentTable : IFragmentSource
 
     /// <inheritdoc />
     public ReadOnlySpan<byte> Get(uint id) =>
-        id < _byId.Count ? _byId[(int)id].Text : throw new KeyNotFoundException($"fragment {id} does not exist (the store has {_byId.Count})");
+        id < (uint)_byId.Count ? _texts[id] : throw new KeyNotFoundException($"fragment {id} does not exist (the store has {_byId.Count})");
 
     /// <summary>The fragment with this id.</summary>
     public Fragment this[uint id] => id < _byId.Count ? _byId[(int)id] : throw new KeyNotFoundException($"fragment {id} does not exist (the store has {_byId.Count})");
@@ -124,7 +126,7 @@ public sealed class FragmentTable : IFragmentSource
         {
             id = (uint)_byId.Count;
             var fragment = new Fragment(id, text);
-            _byId.Add(fragment);
+            Add(fragment);
             _byText.Add(text, id);
             _pending.Add(fragment);
         }
@@ -134,6 +136,16 @@ public sealed class FragmentTable : IFragmentSource
             _byDraft[draftJson.ToArray()] = id;
         }
         return id;
+    }
+
+    private void Add(Fragment fragment)
+    {
+        if (_byId.Count == _texts.Length)
+        {
+            Array.Resize(ref _texts, _texts.Length * 2);
+        }
+        _texts[_byId.Count] = fragment.Text;
+        _byId.Add(fragment);
     }
 
     /// <summary>The fragments added since the last call, for the store to write with the entries that use them.</summary>

@@ -13,12 +13,31 @@ public static class MerkleHash
     /// <summary>Root of the empty tree: SHA-256 of the empty string (a fresh copy each time).</summary>
     public static byte[] Empty => (byte[])EmptyHash.Clone();
 
+    // One reusable hash object per thread: a one-shot SHA256.HashData sets up and frees OpenSSL state on every call,
+    // which costs more than hashing a node.
+    [ThreadStatic]
+    private static IncrementalHash? _sha256;
+
+    private static IncrementalHash Sha256 => _sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
     /// <summary>Leaf hash of one entry: SHA-256(0x00 || entry).</summary>
     public static byte[] Leaf(ReadOnlySpan<byte> entry)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var hash = Sha256;
         hash.AppendData([0x00]);
         hash.AppendData(entry);
+        return hash.GetHashAndReset();
+    }
+
+    /// <summary>Leaf hash of bytes that already start with the 0x00 prefix (saves a copy when the caller built them so).</summary>
+    public static byte[] LeafOfPrefixed(ReadOnlySpan<byte> prefixedEntry)
+    {
+        if (prefixedEntry.IsEmpty || prefixedEntry[0] != 0x00)
+        {
+            throw new ArgumentException("a prefixed leaf starts with the byte 0x00", nameof(prefixedEntry));
+        }
+        var hash = Sha256;
+        hash.AppendData(prefixedEntry);
         return hash.GetHashAndReset();
     }
 
@@ -34,6 +53,8 @@ public static class MerkleHash
         buffer[0] = 0x01;
         left.CopyTo(buffer[1..]);
         right.CopyTo(buffer[(1 + Size)..]);
-        return SHA256.HashData(buffer);
+        var hash = Sha256;
+        hash.AppendData(buffer);
+        return hash.GetHashAndReset();
     }
 }

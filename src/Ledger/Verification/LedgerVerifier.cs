@@ -103,9 +103,9 @@ public static class LedgerVerifier
         var chunkRoots = new List<byte[]>();
         var recorded = store.ReadSubtrees(0, long.MaxValue).Where(s => s.Height == LedgerWriter.SubtreeHeight).ToDictionary(s => s.Start, s => s.Hash);
         var nextCheckpoint = 0;
-        var buffer = new ArrayBufferWriter<byte>(2048);
         long expected = 0;
-        foreach (var row in store.ReadEntries(0, long.MaxValue))
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        foreach (var (row, leaf, rebuildError) in Leaves(store, fragments, stop))
         {
             if (row.Index != expected)
             {
@@ -114,18 +114,9 @@ public static class LedgerVerifier
                     : $"entry {expected} is missing (the next stored entry is {row.Index}): a row was deleted";
                 return Fail(origin, checkpoints.Count, problem, index: Math.Min(row.Index, expected), entries: expected);
             }
-            byte[] leaf;
-            try
+            if (rebuildError is not null)
             {
-                buffer.ResetWrittenCount();
-                buffer.GetSpan(1)[0] = 0;
-                buffer.Advance(1);
-                EntryTemplates.Rebuild(row, fragments, buffer);
-                leaf = SHA256.HashData(buffer.WrittenSpan);
-            }
-            catch (Exception e) when (e is InvalidDataException or KeyNotFoundException)
-            {
-                return Fail(origin, checkpoints.Count, $"entry {row.Index}: cannot be rebuilt: {e.Message}", index: row.Index, entries: expected);
+                return Fail(origin, checkpoints.Count, $"entry {row.Index}: cannot be rebuilt: {rebuildError}", index: row.Index, entries: expected);
             }
             if (BinaryPrimitives.ReadUInt32BigEndian(leaf) != row.LeafTag)
             {
@@ -221,6 +212,74 @@ public static class LedgerVerifier
             Root = tree.Root(),
             Origin = origin,
         };
+    }
+
+    // Rows are read on one thread and rebuilt and hashed on the others, a batch at a time, and come back in order.
+    private static IEnumerable<(EntryRow Row, byte[] Leaf, string? Error)> Leaves(ILedgerStore store, IFragmentSource fragments, CancellationTokenSource stop)
+    {
+        const int BatchSize = 4096;
+        using var batches = new System.Collections.Concurrent.BlockingCollection<EntryRow[]>(boundedCapacity: 8);
+        var reader = Task.Run(() =>
+        {
+            try
+            {
+                var batch = new List<EntryRow>(BatchSize);
+                foreach (var row in store.ReadEntries(0, long.MaxValue))
+                {
+                    batch.Add(row);
+                    if (batch.Count == BatchSize)
+                    {
+                        batches.Add(batch.ToArray(), stop.Token);
+                        batch.Clear();
+                    }
+                }
+                if (batch.Count > 0)
+                {
+                    batches.Add(batch.ToArray(), stop.Token);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            finally
+            {
+                batches.CompleteAdding();
+            }
+        });
+        try
+        {
+            foreach (var batch in batches.GetConsumingEnumerable(stop.Token))
+            {
+                var leaves = new byte[batch.Length][];
+                var errors = new string?[batch.Length];
+                Parallel.For(0, batch.Length, new ParallelOptions { CancellationToken = stop.Token }, () => new ArrayBufferWriter<byte>(2048), (i, _, buffer) =>
+                {
+                    try
+                    {
+                        buffer.ResetWrittenCount();
+                        buffer.GetSpan(1)[0] = 0;
+                        buffer.Advance(1);
+                        EntryTemplates.Rebuild(batch[i], fragments, buffer);
+                        leaves[i] = MerkleHash.LeafOfPrefixed(buffer.WrittenSpan);
+                    }
+                    catch (Exception e) when (e is InvalidDataException or KeyNotFoundException)
+                    {
+                        leaves[i] = new byte[MerkleHash.Size];
+                        errors[i] = e.Message;
+                    }
+                    return buffer;
+                }, _ => { });
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    yield return (batch[i], leaves[i], errors[i]);
+                }
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            reader.GetAwaiter().GetResult();
+        }
     }
 
     /// <summary>The leaf hashes of the stored entries in [from, to), rebuilt from their rows.</summary>

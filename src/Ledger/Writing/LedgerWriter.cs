@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text;
 using PolicyTrail.Ledger.Checkpoints;
 using PolicyTrail.Ledger.Entries;
@@ -194,7 +193,7 @@ public sealed class LedgerWriter
         _bytes.GetSpan(1)[0] = 0;
         _bytes.Advance(1);
         EntryTemplates.Rebuild(row, Fragments, _bytes);
-        var leaf = SHA256.HashData(_bytes.WrittenSpan);
+        var leaf = MerkleHash.LeafOfPrefixed(_bytes.WrittenSpan);
         tag = BinaryPrimitives.ReadUInt32BigEndian(leaf);
         return leaf;
     }
