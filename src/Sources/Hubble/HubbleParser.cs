@@ -16,9 +16,10 @@ internal sealed class HubbleParser : ILineParser
 {
     private static readonly Func<ReadOnlySpan<byte>, IPAddress?> ParseAddress = bytes => IPAddress.TryParse(bytes, out var ip) ? ip : null;
 
-    private readonly Utf8StringCache _strings = new();
-    private readonly Utf8Cache<Dictionary<string, string>> _labels = new(bits: 12, maxKeyBytes: 8192);
-    private readonly Utf8Cache<IPAddress?> _addresses = new(bits: 12, maxKeyBytes: 64);
+    // Sized for a few thousand pods (names, addresses, label sets); each cache starts afresh when full.
+    private readonly Utf8StringCache _strings = new(bits: 14);
+    private readonly Utf8Cache<Dictionary<string, string>> _labels = new(bits: 13, maxKeyBytes: 8192);
+    private readonly Utf8Cache<IPAddress?> _addresses = new(bits: 14, maxKeyBytes: 64);
     private Timestamp? _lastTime;
 
     public void Parse(LineContext line, RecordSink sink)
