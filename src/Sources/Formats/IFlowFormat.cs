@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using PolicyTrail.Core.Flows;
 
 namespace PolicyTrail.Sources.Formats;
@@ -58,8 +57,7 @@ public sealed record FormatOptions
 /// <summary>One line of input: its bytes, where it is, and the source reference records point at.</summary>
 public sealed class LineContext : IDisposable
 {
-    // One hash object per input: a one-shot SHA256.HashData call sets up and tears down OpenSSL state every time.
-    private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly LineHash _sha256 = new();
     private SourceRef? _source;
     private string? _sourceNode;
 
@@ -101,8 +99,7 @@ public sealed class LineContext : IDisposable
         if (_source is null || _sourceNode != node)
         {
             Span<byte> hash = stackalloc byte[32];
-            _sha256.AppendData(Bytes.Span);
-            _sha256.GetHashAndReset(hash);
+            _sha256.Hash(Bytes.Span, hash);
             _source = new SourceRef(Format, File, Number) { Node = node, Sha256 = Convert.ToHexStringLower(hash) };
             _sourceNode = node;
         }

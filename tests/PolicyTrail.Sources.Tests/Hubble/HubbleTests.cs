@@ -98,6 +98,38 @@ public class HubbleTests
         }
 
         [Theory]
+        [InlineData("10.1.17.4")]
+        [InlineData("0.0.0.0")]
+        [InlineData("255.255.255.255")]
+        [InlineData("192.168.100.200")]
+        [InlineData("010.1.1.1")]
+        [InlineData("10.01.1.1")]
+        [InlineData("1.2.3")]
+        [InlineData("1.2.3.4.5")]
+        [InlineData("256.1.1.1")]
+        [InlineData("1.2.3.1000")]
+        [InlineData("0x0a.1.1.1")]
+        [InlineData("1..2.3")]
+        [InlineData("1.2.3.4 ")]
+        [InlineData("167772161")]
+        [InlineData("::ffff:10.0.0.1")]
+        [InlineData("fd00::2")]
+        public void An_address_reads_as_IPAddress_TryParse_reads_it(string address)
+        {
+            // IPv4 in its canonical form is read without IPAddress.TryParse; every other spelling goes through it.
+            var line = """{"flow":{"time":"2026-01-02T03:04:05Z","IP":{"source":"ADDRESS","destination":"10.0.0.2"}}}""".Replace("ADDRESS", address, StringComparison.Ordinal);
+            var outcome = Harness.ParseText(line, format: "hubble");
+            if (IPAddress.TryParse(address, out var expected))
+            {
+                Assert.Equal(expected, Assert.Single(outcome.Flows).Src.IP);
+            }
+            else
+            {
+                Assert.Equal($"bad IP.source '{address}'", Assert.Single(outcome.Rejects).Reason);
+            }
+        }
+
+        [Theory]
         [InlineData("""{"flow":{"time":"2026-01-02T03:04:05Z","verdict":"FORWARDED"}""", "truncated")]
         [InlineData("""{"flow":{"verdict":"FORWARDED"}}""", "flow has no time")]
         [InlineData("""{"flow":{"time":"yesterday","verdict":"FORWARDED"}}""", "bad time")]
