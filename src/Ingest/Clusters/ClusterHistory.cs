@@ -117,7 +117,7 @@ public sealed class ClusterHistory
             w.WriteEndArray();
         }
         using var gz = new MemoryStream();
-        using (var z = new GZipStream(gz, CompressionLevel.SmallestSize, leaveOpen: true))
+        using (var z = new GZipStream(gz, CompressionLevel.Optimal, leaveOpen: true))
         {
             json.Position = 0;
             json.CopyTo(z);

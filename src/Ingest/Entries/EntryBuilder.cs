@@ -28,6 +28,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
     private readonly Dictionary<(Verdict, Agreement, bool, string?, string?), byte[]> _decisions = [];
     private readonly Dictionary<DirectionDecision, uint> _directions = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<EndpointKey, uint> _endpoints = [];
+    private readonly Dictionary<RootShape, uint> _roots = [];
     private readonly Dictionary<(string, string, string?, bool), uint> _sources = [];
 
     /// <summary>The row of a flow entry.</summary>
@@ -49,6 +50,14 @@ public sealed class EntryBuilder(FragmentTable fragments)
         row.Dst = Endpoint(flow.Dst, attribution.EvaluatedAsReply ? attribution.Decision?.Source : attribution.Decision?.Destination, attribution.Cluster, EntrySlots.DstPort);
         SourceRef(row, flow.Source);
         var decision = DecisionJson(attribution, row);
+
+        // Most flows share their shape with an earlier one: then the template is known without writing it.
+        var shape = Shape(flow, decision);
+        if (shape is { } key && _roots.TryGetValue(key, out var root))
+        {
+            row.Template = root;
+            return row;
+        }
 
         var w = Begin();
         w.WriteStartObject();
@@ -98,7 +107,29 @@ public sealed class EntryBuilder(FragmentTable fragments)
         w.WriteEndObject();
         w.Flush();
         row.Template = fragments.Intern(_buffer.WrittenSpan);
+        if (shape is { } newKey)
+        {
+            if (_roots.Count >= 1 << 16)
+            {
+                _roots.Clear();
+            }
+            _roots[newKey] = row.Template;
+        }
         return row;
+    }
+
+    // What decides a flow's root template, when it is cheap to say: flows that name no policies (the common case).
+    private static RootShape? Shape(FlowRecord flow, byte[] decision)
+    {
+        var r = flow.Reported;
+        const long Exact = 1L << 53;
+        if (r.Policies.Count > 0 || r.Hits is { Count: > 0 } || Math.Abs(flow.Count ?? 0) >= Exact || Math.Abs(flow.Packets ?? 0) >= Exact || Math.Abs(flow.Bytes ?? 0) >= Exact)
+        {
+            return null;
+        }
+        var counters = (flow.Count is null ? 0 : 1) | (flow.Packets is null ? 0 : 2) | (flow.Bytes is null ? 0 : 4);
+        return new RootShape(decision, flow.Protocol, flow.Direction, flow.IsReply, flow.Icmp, r.Verdict, r.RawVerdict, r.DropReason, r.Rule,
+            flow.Time.FractionDigits, counters, flow.WindowStart?.FractionDigits, flow.WindowEnd?.FractionDigits);
     }
 
     /// <summary>The row of a gap or policy-change entry: the parse record's JSON with index, observedAt and slots.</summary>
@@ -451,5 +482,20 @@ public sealed class EntryBuilder(FragmentTable fragments)
 
         public override int GetHashCode() =>
             HashCode.Combine(IP, System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Resolved), Pod, Identity, PortSlot);
+    }
+
+    // The decision JSON is one of a few cached arrays: compared by reference.
+    private readonly record struct RootShape(
+        byte[] Decision, Protocol Protocol, FlowDirection Direction, bool? IsReply, (int, int)? Icmp, ReportedVerdict Verdict, string? RawVerdict,
+        string? DropReason, string? Rule, byte TimeDigits, int Counters, byte? WindowStartDigits, byte? WindowEndDigits)
+    {
+        public bool Equals(RootShape other) =>
+            ReferenceEquals(Decision, other.Decision) && Protocol == other.Protocol && Direction == other.Direction && IsReply == other.IsReply
+            && Icmp == other.Icmp && Verdict == other.Verdict && RawVerdict == other.RawVerdict && DropReason == other.DropReason
+            && Rule == other.Rule && TimeDigits == other.TimeDigits && Counters == other.Counters
+            && WindowStartDigits == other.WindowStartDigits && WindowEndDigits == other.WindowEndDigits;
+
+        public override int GetHashCode() =>
+            HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Decision), Protocol, Direction, IsReply, Verdict, RawVerdict, DropReason, TimeDigits);
     }
 }

@@ -185,6 +185,15 @@ public sealed class IngestRun
         catch
         {
             cancel.Cancel();
+            // What was committed before the failure is made durable before the failure is reported.
+            try
+            {
+                _writer.WaitForStore();
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException)
+            {
+                // The original failure is the one to report.
+            }
             throw;
         }
         _summary.Sources = producer.GetAwaiter().GetResult();
@@ -346,7 +355,8 @@ public sealed class IngestRun
     private void Commit(InputState input, long line)
     {
         _writer.SetPosition(new SourcePosition(input.Key, input.Fingerprint, line, 0, DateTimeOffset.UtcNow));
-        _writer.Commit();
+        // The store writes this batch while the next one is built; the final commit waits.
+        _writer.Commit(wait: false);
         _sinceCommit.Restart();
         StampObserved();
     }

@@ -50,12 +50,22 @@ public static class EntrySlots
     /// The JSON string to write where a slot goes before the template is canonicalized: "\u0001" + slot + parameter.
     /// <see cref="EntryTemplates.Compile"/> turns it into the raw marker.
     /// </summary>
-    public static string Placeholder(char slot, char parameter = '-') => string.Create(3, (slot, parameter), static (span, s) =>
+    public static string Placeholder(char slot, char parameter = '-')
     {
-        span[0] = '\u0001';
-        span[1] = s.slot;
-        span[2] = s.parameter;
-    });
+        if (slot >= 128 || parameter >= 128)
+        {
+            throw new ArgumentException($"slot '{slot}' and parameter '{parameter}' must be ASCII");
+        }
+        // Entries are written by the million: each placeholder string is made once.
+        return Placeholders[slot * 128 + parameter] ??= string.Create(3, (slot, parameter), static (span, s) =>
+        {
+            span[0] = '\u0001';
+            span[1] = s.slot;
+            span[2] = s.parameter;
+        });
+    }
+
+    private static readonly string?[] Placeholders = new string?[128 * 128];
 
     /// <summary>The placeholder of a time slot with the given fraction digits (0-9).</summary>
     public static string TimePlaceholder(char slot, byte fractionDigits) => Placeholder(slot, (char)('0' + Math.Min(fractionDigits, (byte)9)));

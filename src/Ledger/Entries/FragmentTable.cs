@@ -156,19 +156,6 @@ public sealed class FragmentTable : IFragmentSource
         return pending;
     }
 
-    /// <summary>Forgets fragments added since the last <see cref="TakePending"/> (their entries were not written).</summary>
-    public void DropPending()
-    {
-        foreach (var fragment in _pending)
-        {
-            _byText.Remove(fragment.Text);
-        }
-        var keep = _byId.Count - _pending.Count;
-        _byId.RemoveRange(keep, _pending.Count);
-        _byDraft.Clear();
-        _pending.Clear();
-    }
-
     private sealed class ByteArrayComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
     {
         public static ByteArrayComparer Instance { get; } = new();

@@ -36,12 +36,13 @@ public sealed class LedgerWriter
     private readonly TreeBuilder _tree;
     private TreeBuilder _chunk = new();
     private readonly List<EntryRow> _rows = [];
-    private readonly List<SubtreeHash> _subtrees = [];
     private readonly Dictionary<string, SourcePosition> _positions = new(StringComparer.Ordinal);
     private readonly List<StoredSnapshot> _snapshots = [];
     private readonly Dictionary<string, SourcePosition> _sources;
     private readonly ArrayBufferWriter<byte> _bytes = new(2048);
     private readonly Stopwatch _sinceCheckpoint = Stopwatch.StartNew();
+    private Task? _writing;
+    private long _size;
     private long _checkpointSize;
     private long _checkpointSequence;
 
@@ -52,6 +53,8 @@ public sealed class LedgerWriter
         _policy = policy;
         Identity = state.Identity;
         _tree = new TreeBuilder(state.Size, state.Frontier);
+        _size = state.Size;
+        CommittedSize = state.Size;
         Fragments = new FragmentTable(store.ReadFragments());
         if (Fragments.Count != state.FragmentCount)
         {
@@ -93,9 +96,9 @@ public sealed class LedgerWriter
     public FragmentTable Fragments { get; }
 
     /// <summary>Entries appended, committed or not.</summary>
-    public long Size => _tree.Size;
+    public long Size => _size;
 
-    /// <summary>Entries committed.</summary>
+    /// <summary>Entries committed (durable in the store).</summary>
     public long CommittedSize { get; private set; }
 
     /// <summary>Checkpoints written by this writer.</summary>
@@ -108,19 +111,13 @@ public sealed class LedgerWriter
     public SourcePosition? Position(string key) =>
         _positions.TryGetValue(key, out var p) ? p : _sources.GetValueOrDefault(key);
 
-    /// <summary>Appends an entry (its Index and LeafTag are set here); it is durable after the next <see cref="Commit"/>.</summary>
+    /// <summary>
+    /// Appends an entry: its Index is set here; its leaf hash, LeafTag and place in the tree are computed when it is
+    /// committed. It is durable after the next <see cref="Commit"/> has finished.
+    /// </summary>
     public long Append(EntryRow row)
     {
-        row.Index = _tree.Size;
-        var leaf = Leaf(row, out var tag);
-        row.LeafTag = tag;
-        _tree.Append(leaf);
-        _chunk.Append(leaf);
-        if (_chunk.Size == SubtreeSize)
-        {
-            _subtrees.Add(new SubtreeHash(row.Index + 1 - SubtreeSize, SubtreeHeight, _chunk.Root()));
-            _chunk = new TreeBuilder();
-        }
+        row.Index = _size++;
         _rows.Add(row);
         return row.Index;
     }
@@ -131,57 +128,97 @@ public sealed class LedgerWriter
     /// <summary>Records a cluster snapshot; written with the next commit.</summary>
     public void AddSnapshot(StoredSnapshot snapshot) => _snapshots.Add(snapshot);
 
-    /// <summary>Whether a checkpoint is due by the policy (entries or time since the last).</summary>
+    /// <summary>Whether a checkpoint is due by the policy (entries or time since the last); call after the last commit finished.</summary>
     public bool CheckpointDue =>
-        _tree.Size > _checkpointSize
-        && ((_policy.EveryEntries > 0 && _tree.Size - _checkpointSize >= _policy.EveryEntries)
+        _size > _checkpointSize
+        && ((_policy.EveryEntries > 0 && _size - _checkpointSize >= _policy.EveryEntries)
             || (_policy.Every > TimeSpan.Zero && _sinceCheckpoint.Elapsed >= _policy.Every));
 
     /// <summary>
     /// Writes everything appended since the last commit, with the source positions and snapshots, in one atomic
-    /// append; signs a checkpoint with it when one is due or <paramref name="checkpoint"/> asks (and the log grew).
+    /// append: the entries' leaves are hashed, the tree grown, complete subtrees recorded, and a checkpoint signed when
+    /// one is due or <paramref name="checkpoint"/> asks (and the log grew). With <paramref name="wait"/> false all of
+    /// that happens in the background while the caller goes on; the next commit waits for it first (so batches are
+    /// written in order and a failure surfaces there). A batch is durable only once it has finished:
+    /// <see cref="CommittedSize"/> says how far that is.
     /// </summary>
-    public void Commit(bool checkpoint = false)
+    public void Commit(bool checkpoint = false, bool wait = true)
     {
-        var checkpoints = new List<StoredCheckpoint>();
-        if ((checkpoint || CheckpointDue) && _tree.Size > _checkpointSize)
-        {
-            var text = new Checkpoint(Identity.Origin, _tree.Size, _tree.Root()).ToNoteText();
-            var note = Encoding.UTF8.GetString(SignedNote.Sign(text, _signer));
-            checkpoints.Add(new StoredCheckpoint(_checkpointSequence, _tree.Size, note));
-        }
-        if (_rows.Count == 0 && _positions.Count == 0 && _snapshots.Count == 0 && checkpoints.Count == 0)
+        WaitForStore();
+        var sign = (checkpoint || CheckpointDue) && _size > _checkpointSize;
+        if (_rows.Count == 0 && _positions.Count == 0 && _snapshots.Count == 0 && !sign)
         {
             return;
         }
-        var batch = new AppendBatch
-        {
-            Entries = _rows.ToArray(),
-            Fragments = Fragments.TakePending(),
-            Subtrees = _subtrees.ToArray(),
-            Positions = _positions.Values.ToArray(),
-            Checkpoints = checkpoints,
-            Snapshots = _snapshots.ToArray(),
-            Size = _tree.Size,
-            Frontier = _tree.Frontier,
-        };
-        _store.Append(batch);
+        var rows = _rows.ToArray();
+        var fragments = Fragments.TakePending();
+        var positions = _positions.Values.ToArray();
+        var snapshots = _snapshots.ToArray();
         foreach (var (key, position) in _positions)
         {
             _sources[key] = position;
         }
         _rows.Clear();
-        _subtrees.Clear();
         _positions.Clear();
         _snapshots.Clear();
-        CommittedSize = _tree.Size;
-        if (checkpoints.Count > 0)
+        if (sign)
         {
-            _checkpointSize = _tree.Size;
-            _checkpointSequence++;
-            CheckpointsWritten++;
+            // Counted now, so that the next CheckpointDue sees it; signed with the batch.
+            _checkpointSize = _size;
             _sinceCheckpoint.Restart();
         }
+        var size = _size;
+        _writing = Task.Run(() =>
+        {
+            var subtrees = new List<SubtreeHash>();
+            foreach (var row in rows)
+            {
+                var leaf = Leaf(row, out var tag);
+                row.LeafTag = tag;
+                _tree.Append(leaf);
+                _chunk.Append(leaf);
+                if (_chunk.Size == SubtreeSize)
+                {
+                    subtrees.Add(new SubtreeHash(row.Index + 1 - SubtreeSize, SubtreeHeight, _chunk.Root()));
+                    _chunk = new TreeBuilder();
+                }
+            }
+            var checkpoints = new List<StoredCheckpoint>();
+            if (sign)
+            {
+                var text = new Checkpoint(Identity.Origin, _tree.Size, _tree.Root()).ToNoteText();
+                checkpoints.Add(new StoredCheckpoint(_checkpointSequence, _tree.Size, Encoding.UTF8.GetString(SignedNote.Sign(text, _signer))));
+            }
+            _store.Append(new AppendBatch
+            {
+                Entries = rows,
+                Fragments = fragments,
+                Subtrees = subtrees,
+                Positions = positions,
+                Checkpoints = checkpoints,
+                Snapshots = snapshots,
+                Size = size,
+                Frontier = _tree.Frontier,
+            });
+            if (sign)
+            {
+                _checkpointSequence++;
+                CheckpointsWritten++;
+            }
+            CommittedSize = size;
+        });
+        if (wait)
+        {
+            WaitForStore();
+        }
+    }
+
+    /// <summary>Waits until the last commit is durable; rethrows what the store threw.</summary>
+    public void WaitForStore()
+    {
+        var writing = _writing;
+        _writing = null;
+        writing?.GetAwaiter().GetResult();
     }
 
     /// <summary>The canonical bytes of a row (for callers that show or export entries).</summary>
