@@ -23,6 +23,10 @@ if (args.Length > 0 && args[0] == "hubble")
     return 0;
 }
 // "store-size FILE [entries] [seed]" appends synthetic flow entries to a new DuckDB store and prints bytes per entry.
+if (args.Length > 1 && args[0] == "store-info")
+{
+    return StoreSize.Describe(args[1]);
+}
 if (args.Length > 1 && args[0] == "store-size")
 {
     return StoreSize.Run(args[1], args.Length > 2 ? long.Parse(args[2], CultureInfo.InvariantCulture) : 1_000_000,

@@ -80,6 +80,25 @@ internal static class StoreSize
         return 0;
     }
 
+    /// <summary>Prints the size, free space and per-column compression of an existing store (for ingest runs).</summary>
+    public static int Describe(string path)
+    {
+        using (var connection = new DuckDBConnection($"Data Source={path};ACCESS_MODE=READ_ONLY"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT (SELECT count(*) FROM entries), database_size, block_size, total_blocks, used_blocks, free_blocks FROM pragma_database_size()";
+            using var reader = command.ExecuteReader();
+            reader.Read();
+            var entries = reader.GetInt64(0);
+            var bytes = new FileInfo(path).Length;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{entries:N0} entries, file {bytes:N0} bytes = {(double)bytes / entries:F1} bytes per entry; {reader.GetValue(1)}, blocks: {reader.GetValue(3)} total, {reader.GetValue(4)} used, {reader.GetValue(5)} free of {reader.GetValue(2)} bytes"));
+        }
+        PrintCompression(path);
+        return 0;
+    }
+
     private static void PrintCompression(string path)
     {
         using var connection = new DuckDBConnection($"Data Source={path};ACCESS_MODE=READ_ONLY");

@@ -169,10 +169,24 @@ public readonly record struct Timestamp(long UnixNanos, byte FractionDigits)
             nanos += NanosPerSecond;
         }
         var date = DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime;
-        if (date.Year > 9999 || !date.TryFormat(destination, out var written, "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture))
+        if (date.Year > 9999 || destination.Length < MaxUtf8Length)
         {
             return System.Text.Encoding.UTF8.GetBytes(ToString(), destination);
         }
+        // Written digit by digit: this runs for every entry that is rebuilt or verified.
+        Two(destination, 0, date.Year / 100);
+        Two(destination, 2, date.Year % 100);
+        destination[4] = (byte)'-';
+        Two(destination, 5, date.Month);
+        destination[7] = (byte)'-';
+        Two(destination, 8, date.Day);
+        destination[10] = (byte)'T';
+        Two(destination, 11, date.Hour);
+        destination[13] = (byte)':';
+        Two(destination, 14, date.Minute);
+        destination[16] = (byte)':';
+        Two(destination, 17, date.Second);
+        var written = 19;
         var digits = Math.Min((int)FractionDigits, 9);
         if (digits > 0)
         {
@@ -190,6 +204,12 @@ public readonly record struct Timestamp(long UnixNanos, byte FractionDigits)
         }
         destination[written++] = (byte)'Z';
         return written;
+    }
+
+    private static void Two(Span<byte> destination, int at, int value)
+    {
+        destination[at] = (byte)('0' + value / 10);
+        destination[at + 1] = (byte)('0' + value % 10);
     }
 
     private static bool Digits(ReadOnlySpan<char> text, out int value)

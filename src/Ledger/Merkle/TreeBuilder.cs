@@ -33,22 +33,35 @@ public sealed class TreeBuilder
     public IReadOnlyList<byte[]> Frontier => _subtrees.Select(h => (byte[])h.Clone()).ToArray();
 
     /// <summary>Appends the hash of the next leaf (<see cref="MerkleHash.Leaf"/> of the entry).</summary>
-    public void Append(ReadOnlySpan<byte> leafHash)
+    public void Append(ReadOnlySpan<byte> leafHash) => Append(leafHash, -1);
+
+    /// <summary>
+    /// Appends the hash of the next leaf; when this completes an aligned perfect subtree of 2^<paramref name="height"/>
+    /// leaves, returns its root (the one the tree computes anyway), else null.
+    /// </summary>
+    public byte[]? Append(ReadOnlySpan<byte> leafHash, int height)
     {
+        byte[]? completed = height == 0 ? leafHash.ToArray() : null;
         if (leafHash.Length != MerkleHash.Size)
         {
             throw new ArgumentException($"a leaf hash is {MerkleHash.Size} bytes (got {leafHash.Length})", nameof(leafHash));
         }
         var current = leafHash.ToArray();
         // Each trailing 1 bit of the old size is a perfect subtree of the same height as the one being carried: merge them.
+        var level = 0;
         for (var size = Size; (size & 1) == 1; size >>= 1)
         {
             var left = _subtrees[^1];
             _subtrees.RemoveAt(_subtrees.Count - 1);
             current = MerkleHash.Node(left, current);
+            if (++level == height)
+            {
+                completed = current;
+            }
         }
         _subtrees.Add(current);
         Size++;
+        return completed;
     }
 
     /// <summary>Root hash of the tree of the leaves appended so far (<see cref="MerkleHash.Empty"/> when none).</summary>

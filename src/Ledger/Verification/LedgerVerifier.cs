@@ -99,7 +99,6 @@ public static class LedgerVerifier
 
         // Entries: rebuild, hash, compare with the tag recorded at append, grow the tree, compare roots at checkpoints.
         var tree = new TreeBuilder();
-        var chunk = new TreeBuilder();
         var chunkRoots = new List<byte[]>();
         var recorded = store.ReadSubtrees(0, long.MaxValue).Where(s => s.Height == LedgerWriter.SubtreeHeight).ToDictionary(s => s.Start, s => s.Hash);
         var nextCheckpoint = 0;
@@ -122,19 +121,16 @@ public static class LedgerVerifier
             {
                 return Fail(origin, checkpoints.Count, $"entry {row.Index}: its content does not hash to the leaf recorded when it was appended: a field was edited, or the row moved", index: row.Index, entries: expected);
             }
-            tree.Append(leaf);
-            chunk.Append(leaf);
+            var completed = tree.Append(leaf, LedgerWriter.SubtreeHeight);
             expected++;
-            if (chunk.Size == ChunkSize)
+            if (completed is { } root)
             {
-                var root = chunk.Root();
                 var start = expected - ChunkSize;
                 if (recorded.TryGetValue(start, out var hash) && !hash.AsSpan().SequenceEqual(root))
                 {
                     return Fail(origin, checkpoints.Count, $"entries {start}..{expected - 1}: recorded subtree hash differs from the recomputed one: an entry in that range was changed", index: start, entries: expected);
                 }
                 chunkRoots.Add(root);
-                chunk = new TreeBuilder();
             }
             while (nextCheckpoint < opened.Count && opened[nextCheckpoint].Checkpoint.Size == expected)
             {

@@ -34,7 +34,6 @@ public sealed class LedgerWriter
     private readonly NoteSigner _signer;
     private readonly CheckpointPolicy _policy;
     private readonly TreeBuilder _tree;
-    private TreeBuilder _chunk = new();
     private readonly List<EntryRow> _rows = [];
     private readonly Dictionary<string, SourcePosition> _positions = new(StringComparer.Ordinal);
     private readonly List<StoredSnapshot> _snapshots = [];
@@ -64,15 +63,12 @@ public sealed class LedgerWriter
         var checkpoints = store.ReadCheckpoints();
         _checkpointSize = checkpoints.Count == 0 ? 0 : checkpoints[^1].Size;
         _checkpointSequence = checkpoints.Count == 0 ? 0 : checkpoints[^1].Sequence + 1;
-        // The leaves of the unfinished 1,024-entry chunk are rebuilt from the store.
-        var chunkStart = state.Size - state.Size % SubtreeSize;
-        foreach (var row in store.ReadEntries(chunkStart, state.Size))
+        // The last entries must be there and hash to what the frontier was built from (a cheap check before appending).
+        var tailStart = Math.Max(0, state.Size - 16);
+        var tail = store.ReadEntries(tailStart, state.Size).ToArray();
+        if (tail.Length != state.Size - tailStart || tail.Any(row => Tag(row) != row.LeafTag))
         {
-            _chunk.Append(Leaf(row, out _));
-        }
-        if (_chunk.Size != state.Size - chunkStart)
-        {
-            throw new InvalidDataException($"{store.Description}: entries {chunkStart}..{state.Size - 1} are not all there (read {_chunk.Size})");
+            throw new InvalidDataException($"{store.Description}: entries {tailStart}..{state.Size - 1} are missing or changed; run 'policytrail verify'");
         }
     }
 
@@ -175,12 +171,9 @@ public sealed class LedgerWriter
             {
                 var leaf = Leaf(row, out var tag);
                 row.LeafTag = tag;
-                _tree.Append(leaf);
-                _chunk.Append(leaf);
-                if (_chunk.Size == SubtreeSize)
+                if (_tree.Append(leaf, SubtreeHeight) is { } completed)
                 {
-                    subtrees.Add(new SubtreeHash(row.Index + 1 - SubtreeSize, SubtreeHeight, _chunk.Root()));
-                    _chunk = new TreeBuilder();
+                    subtrees.Add(new SubtreeHash(row.Index + 1 - SubtreeSize, SubtreeHeight, completed));
                 }
             }
             var checkpoints = new List<StoredCheckpoint>();
@@ -223,6 +216,12 @@ public sealed class LedgerWriter
 
     /// <summary>The canonical bytes of a row (for callers that show or export entries).</summary>
     public byte[] CanonicalBytes(EntryRow row) => EntryTemplates.Rebuild(row, Fragments);
+
+    private uint Tag(EntryRow row)
+    {
+        Leaf(row, out var tag);
+        return tag;
+    }
 
     private byte[] Leaf(EntryRow row, out uint tag)
     {
