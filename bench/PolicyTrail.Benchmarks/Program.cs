@@ -2,15 +2,28 @@ using System.Globalization;
 using BenchmarkDotNet.Running;
 using PolicyTrail.Benchmarks;
 
-// "generate DIR [pods] [namespaces] [policies] [probes] [seed]" writes a synthetic cluster and probes for the
-// end-to-end batch measurement; anything else goes to BenchmarkDotNet (e.g. --filter '*Decision*').
+// "generate DIR [pods] [namespaces] [policies] [probes] [seed] [flows]" writes a synthetic cluster (namespaces,
+// deployments and statefulsets, services with endpointslices, policies including default-deny), probes for the batch
+// measurement and, with flows > 0, that many flows in Hubble JSON, Calico flow-log JSON and kernel netfilter LOG lines
+// (DIR/flows/); anything else goes to BenchmarkDotNet (e.g. --filter '*Decision*').
 if (args.Length > 0 && args[0] == "generate")
 {
     int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], CultureInfo.InvariantCulture) : fallback;
     var directory = args.Length > 1 ? args[1] : "bench-data";
-    var cluster = SyntheticCluster.Generate(seed: Arg(6, 42), namespaces: Arg(3, 500), pods: Arg(2, 5000), policies: Arg(4, 2000));
-    cluster.Write(directory, probes: Arg(5, 1_000_000), seed: Arg(6, 42) + 1);
+    var seed = Arg(6, 42);
+    var cluster = SyntheticCluster.Generate(seed: seed, namespaces: Arg(3, 500), pods: Arg(2, 5000), policies: Arg(4, 2000));
+    cluster.Write(directory, probes: Arg(5, 1_000_000), seed: seed + 1);
     Console.WriteLine($"wrote {directory}/cluster.json and {directory}/probes.jsonl");
+    var flows = args.Length > 7 ? long.Parse(args[7], CultureInfo.InvariantCulture) : 0;
+    if (flows > 0)
+    {
+        var folder = Path.Combine(directory, "flows");
+        Directory.CreateDirectory(folder);
+        HubbleFlowWriter.Write(cluster.Snapshot, Path.Combine(folder, "hubble.jsonl"), flows, seed + 2);
+        CalicoFlowWriter.Write(cluster.Snapshot, Path.Combine(folder, "calico.jsonl"), flows, seed + 3);
+        NetfilterLogWriter.Write(cluster.Snapshot, Path.Combine(folder, "kern.log"), flows, seed + 4);
+        Console.WriteLine($"wrote {flows} flows each to {folder}/hubble.jsonl, calico.jsonl and kern.log");
+    }
     return 0;
 }
 // "hubble FILE [flows] [seed]" writes realistic Hubble JSON flows between the reference cluster's pods.

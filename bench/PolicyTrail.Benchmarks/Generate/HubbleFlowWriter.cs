@@ -9,21 +9,14 @@ namespace PolicyTrail.Benchmarks;
 /// Writes realistic `hubble observe -o json` lines (GetFlowsResponse wrapper, ~1 KB each) between the synthetic
 /// cluster's pods, deterministic by seed: trace and policy-verdict events, FORWARDED and DROPPED, TCP and UDP, with
 /// identities, labels, workloads, node names, and a lost-events record now and then.
-/// Traffic has the shape of a real cluster: each pod talks to a few fixed peers (three in its own namespace, one
-/// elsewhere: its dependencies), and 2% of flows go to a random pod (scans, misconfigured clients).
+/// Who talks to whom comes from <see cref="TrafficModel"/>.
 /// </summary>
 internal static class HubbleFlowWriter
 {
     public static void Write(ClusterSnapshot snapshot, string path, long count, int seed)
     {
         var random = new Random(seed);
-        var pods = snapshot.Pods.Where(p => p.IPs.Count > 0).ToArray();
-        var byNamespace = pods.GroupBy(p => p.Namespace, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
-        var peers = pods.Select(p =>
-        {
-            var local = byNamespace[p.Namespace];
-            return new[] { local[random.Next(local.Length)], local[random.Next(local.Length)], local[random.Next(local.Length)], pods[random.Next(pods.Length)] };
-        }).ToArray();
+        var traffic = new TrafficModel(snapshot, random);
         var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
         using var w = new Utf8JsonWriter(file);
@@ -45,13 +38,7 @@ internal static class HubbleFlowWriter
             }
             else
             {
-                var from = random.Next(pods.Length);
-                var src = pods[from];
-                var dst = random.Next(50) == 0 ? pods[random.Next(pods.Length)] : peers[from][random.Next(4)];
-                var port = dst.Ports.Count > 0 ? dst.Ports[random.Next(dst.Ports.Count)].Port : 8080;
-                var udp = random.Next(10) == 0;
-                var dropped = random.Next(5) == 0;
-                var node = $"node-{random.Next(40):D2}";
+                var (src, dst, srcPort, dstPort, udp, dropped, node) = traffic.Next();
                 w.WriteStartObject();
                 w.WriteStartObject("flow");
                 w.WriteString("time", time);
@@ -72,8 +59,8 @@ internal static class HubbleFlowWriter
                 w.WriteEndObject();
                 w.WriteStartObject("l4");
                 w.WriteStartObject(udp ? "UDP" : "TCP");
-                w.WriteNumber("source_port", 32768 + random.Next(28000));
-                w.WriteNumber("destination_port", udp ? 53 : port);
+                w.WriteNumber("source_port", srcPort);
+                w.WriteNumber("destination_port", dstPort);
                 if (!udp)
                 {
                     w.WriteStartObject("flags");

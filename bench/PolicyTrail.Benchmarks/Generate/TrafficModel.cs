@@ -1,0 +1,41 @@
+using PolicyTrail.Core.Cluster;
+
+namespace PolicyTrail.Benchmarks;
+
+/// <summary>One synthetic connection attempt.</summary>
+internal sealed record SyntheticFlow(PodInfo Src, PodInfo Dst, int SrcPort, int DstPort, bool Udp, bool Dropped, string Node);
+
+/// <summary>
+/// Who talks to whom in the synthetic cluster, the way real clusters do: each pod has a few fixed peers (three in its
+/// own namespace, one elsewhere: its dependencies); 2% of flows go to a random pod (scans, misconfigured clients);
+/// one in ten is DNS over UDP; one in five was dropped. Deterministic by the random source given.
+/// </summary>
+internal sealed class TrafficModel
+{
+    private readonly Random _random;
+    private readonly PodInfo[] _pods;
+    private readonly PodInfo[][] _peers;
+
+    public TrafficModel(ClusterSnapshot snapshot, Random random)
+    {
+        _random = random;
+        _pods = snapshot.Pods.Where(p => p.IPs.Count > 0).ToArray();
+        var byNamespace = _pods.GroupBy(p => p.Namespace, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+        _peers = _pods.Select(p =>
+        {
+            var local = byNamespace[p.Namespace];
+            return new[] { local[random.Next(local.Length)], local[random.Next(local.Length)], local[random.Next(local.Length)], _pods[random.Next(_pods.Length)] };
+        }).ToArray();
+    }
+
+    public SyntheticFlow Next()
+    {
+        var from = _random.Next(_pods.Length);
+        var src = _pods[from];
+        var dst = _random.Next(50) == 0 ? _pods[_random.Next(_pods.Length)] : _peers[from][_random.Next(4)];
+        var port = dst.Ports.Count > 0 ? dst.Ports[_random.Next(dst.Ports.Count)].Port : 8080;
+        var udp = _random.Next(10) == 0;
+        var dropped = _random.Next(5) == 0;
+        return new SyntheticFlow(src, dst, 32768 + _random.Next(28000), udp ? 53 : port, udp, dropped, $"node-{_random.Next(40):D2}");
+    }
+}
