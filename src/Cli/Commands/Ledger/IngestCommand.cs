@@ -111,6 +111,7 @@ internal sealed class IngestCommand(Terminal terminal) : Command<IngestSettings>
         using var rejects = settings.Rejects is null ? null : OpenRejects(settings.Rejects);
         using var rejectWriter = rejects is null ? null : new Utf8JsonWriter(rejects);
 
+        var lastPlain = TimeSpan.Zero;
         var run = new IngestRun(store, writer, clusters, new IngestOptions
         {
             Files = files,
@@ -129,6 +130,12 @@ internal sealed class IngestCommand(Terminal terminal) : Command<IngestSettings>
                 if (terminal.StderrIsTerminal)
                 {
                     terminal.Error.Write($"\r{s.Read:N0} records, {s.Appended:N0} appended, {s.Rate:N0}/s   ");
+                }
+                else if (s.Elapsed - lastPlain >= TimeSpan.FromSeconds(10))
+                {
+                    // Not a terminal (a log, a pipe): a plain line every ten seconds.
+                    lastPlain = s.Elapsed;
+                    terminal.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"progress: {s.Read} records, {s.Appended} entries appended, {s.Rejected} rejected, {s.Rate:F0} records/s"));
                 }
             },
         });
