@@ -17,6 +17,9 @@ namespace PolicyTrail.Ledger.DuckDb;
 /// </summary>
 public sealed class DuckDbLedgerStore : ILedgerStore
 {
+    /// <summary>DuckDB's buffer pool limit for a store connection.</summary>
+    public const string MemoryLimit = "256MB";
+
     /// <summary>The layout version this code writes and reads (kept in the meta table).</summary>
     public const int SchemaVersion = 1;
 
@@ -117,6 +120,9 @@ public sealed class DuckDbLedgerStore : ILedgerStore
                 AutoinstallKnownExtensions = false,
                 AutoloadKnownExtensions = false,
             };
+            // DuckDB's buffer pool defaults to 80 % of RAM and keeps every block it touched: bounded, so that memory stays
+            // flat however large the store grows (appends and ordered scans need far less).
+            builder["memory_limit"] = MemoryLimit;
             var connection = new DuckDBConnection(builder.ConnectionString);
             try
             {
@@ -288,33 +294,35 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             conditions.Append(" AND event_time < $until");
             parameters.Add(("until", until));
         }
-        if (filter.Kind is { } kind)
+        // Kind, verdict, namespace and pod come from the templates' own text (what verify checks), not from the derived
+        // columns beside it, so that editing those columns cannot hide entries from a query.
+        if (filter.Kind is not null || filter.Verdict is not null || filter.Namespace is not null || filter.Pod is not null)
         {
-            conditions.Append(" AND template IN (SELECT id FROM fragments WHERE kind = $kind)");
-            parameters.Add(("kind", (byte)kind));
-        }
-        if (filter.Verdict is { } verdict)
-        {
-            conditions.Append(" AND template IN (SELECT id FROM fragments WHERE verdict = $verdict)");
-            parameters.Add(("verdict", (byte)verdict));
-        }
-        if (filter.Namespace is not null || filter.Pod is not null)
-        {
-            var endpoint = new StringBuilder("SELECT id FROM fragments WHERE kind IS NULL");
-            if (filter.Namespace is { } ns)
+            var fragments = ReadFragments();
+            if (filter.Kind is { } kind)
             {
-                endpoint.Append(" AND namespace = $namespace");
-                parameters.Add(("namespace", ns));
+                conditions.Append(" AND template IN ").Append(IdList(fragments.Where(f => f.Facts.Kind == kind)));
             }
-            if (filter.Pod is { } pod)
+            if (filter.Verdict is { } verdict)
             {
-                endpoint.Append(" AND pod = $pod");
-                parameters.Add(("pod", pod));
+                conditions.Append(" AND template IN ").Append(IdList(fragments.Where(f => f.Facts.Kind is not null && f.Facts.Verdict == verdict)));
             }
-            conditions.Append(CultureInfo.InvariantCulture, $" AND (src IN ({endpoint}) OR dst IN ({endpoint}))");
+            if (filter.Namespace is not null || filter.Pod is not null)
+            {
+                var endpoints = IdList(fragments.Where(f => f.Facts.Kind is null
+                    && (filter.Namespace is null || f.Facts.Namespace == filter.Namespace)
+                    && (filter.Pod is null || f.Facts.Pod == filter.Pod)));
+                conditions.Append(CultureInfo.InvariantCulture, $" AND (src IN {endpoints} OR dst IN {endpoints})");
+            }
         }
         var from = filter.FromIndex ?? long.MinValue;
         return filter.Limit is <= 0 ? [] : Ranged(from, long.MaxValue, conditions.ToString(), parameters, filter.Limit);
+    }
+
+    private static string IdList(IEnumerable<Fragment> fragments)
+    {
+        var ids = string.Join(",", fragments.Select(f => f.Id.ToString(CultureInfo.InvariantCulture)));
+        return ids.Length == 0 ? "(NULL)" : $"({ids})";
     }
 
     /// <inheritdoc />

@@ -153,6 +153,21 @@ public sealed class TamperTests(LedgerFixture ledger) : IClassFixture<LedgerFixt
     }
 
     [Fact]
+    public async Task Queries_filter_on_the_templates_text_not_on_columns_derived_from_it()
+    {
+        var store = ledger.Copy();
+        var before = await CliRunner.RunAsync("query", "--store", store, "--verdict", "deny", "-o", "jsonl");
+        var beforePod = await CliRunner.RunAsync("query", "--store", store, "--pod", "payments/postgres-0", "-o", "jsonl");
+        Assert.NotEmpty(before.StdoutLines);
+        Assert.NotEmpty(beforePod.StdoutLines);
+        LedgerFixture.Execute(store, "UPDATE fragments SET verdict = 1, namespace = 'elsewhere', pod = NULL");
+        var after = await CliRunner.RunAsync("query", "--store", store, "--verdict", "deny", "-o", "jsonl");
+        var afterPod = await CliRunner.RunAsync("query", "--store", store, "--pod", "payments/postgres-0", "-o", "jsonl");
+        Assert.Equal(before.Stdout, after.Stdout);
+        Assert.Equal(beforePod.Stdout, afterPod.Stdout);
+    }
+
+    [Fact]
     public async Task A_proof_verifies_offline_and_fails_for_another_key_or_a_changed_entry()
     {
         var store = ledger.Copy();
