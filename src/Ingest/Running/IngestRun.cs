@@ -78,8 +78,9 @@ public sealed class IngestSummary
 }
 
 /// <summary>
-/// One ingest: sources → identity (the snapshot in force) → policy attribution → ledger append. The source stage runs
-/// on its own thread; attribution, entry building and appending on the caller's. Each commit writes entries with the
+/// One ingest: sources → identity (the snapshot in force) → policy attribution → ledger append. The source stage and
+/// attribution run on one thread; entry building and appending on the caller's; hashing and the store write of each
+/// batch in the background. Each commit writes entries with the
 /// source positions they reach, so a rerun (or a run after a crash) goes on exactly where the last commit ended.
 /// </summary>
 public sealed class IngestRun
@@ -145,9 +146,10 @@ public sealed class IngestRun
             {
                 return new FlowReader(read).Read(
                     inputs,
-                    record => Push(new Item(record, null, null, 0)),
-                    reject => Push(new Item(null, reject, null, 0)),
-                    (input, lines) => Push(new Item(null, null, input, lines)),
+                    // Flows are decided here, on the source thread, which parsing alone leaves half idle.
+                    record => Push(new Item(record, record is FlowRecord flow ? _attributor.Attribute(flow) : null, null, null, 0)),
+                    reject => Push(new Item(null, null, reject, null, 0)),
+                    (input, lines) => Push(new Item(null, null, null, input, lines)),
                     cancel.Token);
             }
             finally
@@ -168,7 +170,7 @@ public sealed class IngestRun
                 {
                     if (item.Record is { } record)
                     {
-                        OnRecord(record);
+                        OnRecord(record, item.Attribution);
                     }
                     else if (item.Reject is { } reject)
                     {
@@ -261,7 +263,7 @@ public sealed class IngestRun
         _summary.Gaps++;
     }
 
-    private void OnRecord(NormalizedRecord record)
+    private void OnRecord(NormalizedRecord record, FlowAttribution? decided)
     {
         var input = _inputs[record.Source.File];
         if (record.Source.Line != input.Line)
@@ -278,7 +280,7 @@ public sealed class IngestRun
         switch (record)
         {
             case FlowRecord flow:
-                var attribution = _attributor.Attribute(flow);
+                var attribution = decided ?? _attributor.Attribute(flow);
                 Append(_entries.Flow(flow, attribution, _observedAt));
                 _summary.Flows++;
                 switch (attribution.Verdict)
@@ -384,7 +386,7 @@ public sealed class IngestRun
     private static Timestamp ModificationTime(Input input) =>
         Timestamp.FromDateTimeOffset(input.IsStdin ? DateTimeOffset.UtcNow : new DateTimeOffset(File.GetLastWriteTimeUtc(input.Name), TimeSpan.Zero), 3);
 
-    private sealed record Item(NormalizedRecord? Record, RejectedRecord? Reject, Input? Input, long Lines);
+    private sealed record Item(NormalizedRecord? Record, FlowAttribution? Attribution, RejectedRecord? Reject, Input? Input, long Lines);
 
     private sealed class InputState(Input input, string key, string fingerprint)
     {

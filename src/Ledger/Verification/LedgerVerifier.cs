@@ -25,6 +25,8 @@ public sealed record VerificationResult
     public byte[]? Root { get; init; }
     /// <summary>The log's origin.</summary>
     public string? Origin { get; init; }
+    /// <summary>The latest checkpoint's signed note, to keep outside the store (verify --checkpoint checks a store against it later).</summary>
+    public string? LatestCheckpoint { get; init; }
     /// <summary>The first problem, in one line; null when intact.</summary>
     public string? Problem { get; init; }
     /// <summary>The first entry index found wrong, when the problem is an entry's.</summary>
@@ -43,7 +45,14 @@ public static class LedgerVerifier
     private const long ChunkSize = 1L << LedgerWriter.SubtreeHeight;
 
     /// <summary>Verifies the store's log against the verifier key; <paramref name="progress"/> gets the entries read so far.</summary>
-    public static VerificationResult Verify(ILedgerStore store, NoteVerifier key, Action<long>? progress = null, CancellationToken cancellationToken = default)
+    public static VerificationResult Verify(ILedgerStore store, NoteVerifier key, Action<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Verify(store, key, [], progress, cancellationToken);
+
+    /// <summary>
+    /// Verifies the store's log, and also that it still extends each of <paramref name="keptCheckpoints"/> (signed
+    /// notes saved earlier, outside the store): this catches a log cut back together with its last checkpoints.
+    /// </summary>
+    public static VerificationResult Verify(ILedgerStore store, NoteVerifier key, IReadOnlyList<string> keptCheckpoints, Action<long>? progress = null, CancellationToken cancellationToken = default)
     {
         var state = store.LoadState();
         if (state is null)
@@ -97,6 +106,23 @@ public static class LedgerVerifier
             opened.Add((stored, checkpoint));
         }
 
+        var kept = new List<Checkpoint>();
+        foreach (var (note, i) in keptCheckpoints.Select((n, i) => (n, i)))
+        {
+            var opened2 = SignedNote.Open(Encoding.UTF8.GetBytes(note), key);
+            if (!opened2.IsVerified || !Checkpoint.TryParse(opened2.Text!, out var checkpoint, out _))
+            {
+                return Fail(origin, checkpoints.Count, $"kept checkpoint {i + 1}: not a checkpoint signed by key {key.Name}: {opened2.FailureReason ?? "unreadable text"}");
+            }
+            if (checkpoint.Origin != origin)
+            {
+                return Fail(origin, checkpoints.Count, $"kept checkpoint {i + 1}: it is of log \"{checkpoint.Origin}\", not of this store's \"{origin}\"");
+            }
+            kept.Add(checkpoint);
+        }
+        kept.Sort((a, b) => a.Size.CompareTo(b.Size));
+        var nextKept = 0;
+
         // Entries: rebuild, hash, compare with the tag recorded at append, grow the tree, compare roots at checkpoints.
         var tree = new TreeBuilder();
         var chunkRoots = new List<byte[]>();
@@ -132,6 +158,14 @@ public static class LedgerVerifier
                 }
                 chunkRoots.Add(root);
             }
+            while (nextKept < kept.Count && kept[nextKept].Size == expected)
+            {
+                if (!kept[nextKept].RootHash.AsSpan().SequenceEqual(tree.Root()))
+                {
+                    return Fail(origin, checkpoints.Count, $"kept checkpoint of size {expected}: its signed root differs from the root of the stored entries 0..{expected - 1}: the log was rewritten since it was saved", index: 0, entries: expected);
+                }
+                nextKept++;
+            }
             while (nextCheckpoint < opened.Count && opened[nextCheckpoint].Checkpoint.Size == expected)
             {
                 if (!opened[nextCheckpoint].Checkpoint.RootHash.AsSpan().SequenceEqual(tree.Root()))
@@ -157,6 +191,14 @@ public static class LedgerVerifier
         {
             var missing = opened[nextCheckpoint].Checkpoint.Size;
             return Fail(origin, checkpoints.Count, $"checkpoint {nextCheckpoint} covers {missing} entries but the store holds {expected}: entries {expected}..{missing - 1} were deleted (truncated)", index: expected, checkpoint: nextCheckpoint, entries: expected);
+        }
+        while (nextKept < kept.Count && kept[nextKept].Size == 0)
+        {
+            nextKept++;
+        }
+        if (nextKept < kept.Count)
+        {
+            return Fail(origin, checkpoints.Count, $"a kept checkpoint covers {kept[nextKept].Size} entries but the store holds {expected}: entries {expected}..{kept[nextKept].Size - 1} were removed, with the checkpoints that covered them", index: expected, entries: expected);
         }
         var covered = opened.Count == 0 ? 0 : opened[^1].Checkpoint.Size;
         if (covered < expected)
@@ -202,6 +244,7 @@ public static class LedgerVerifier
 
         return new VerificationResult
         {
+            LatestCheckpoint = checkpoints.Count == 0 ? null : checkpoints[^1].Note,
             Entries = expected,
             Checkpoints = checkpoints.Count,
             CheckpointedSize = covered,

@@ -168,6 +168,33 @@ public sealed class TamperTests(LedgerFixture ledger) : IClassFixture<LedgerFixt
     }
 
     [Fact]
+    public async Task A_log_cut_back_with_its_last_checkpoints_passes_alone_but_not_against_a_kept_checkpoint()
+    {
+        var store = ledger.Copy();
+        var kept = Path.Combine(Path.GetDirectoryName(store)!, "kept.note");
+        var save = await CliRunner.RunAsync("verify", "--store", store, "--save-checkpoint", kept);
+        Assert.True(save.ExitCode == 0, save.Stdout + save.Stderr);
+        var note = File.ReadAllText(kept);
+        Assert.Contains($"\n{ledger.Size}\n", note, StringComparison.Ordinal);
+        Assert.Contains("\n\n\u2014 ", note, StringComparison.Ordinal);
+
+        long cut;
+        using (var db = LedgerFixture.Open(store))
+        {
+            cut = LedgerFixture.Scalar(db, "SELECT size FROM checkpoints WHERE sequence = 1");
+        }
+        LedgerFixture.Execute(store,
+            $"DELETE FROM entries WHERE idx >= {cut}",
+            "DELETE FROM checkpoints WHERE sequence >= 2",
+            $"UPDATE meta SET size = {cut}");
+        var alone = await Verify(store);
+        Assert.True(alone.ExitCode == 0, alone.Stdout);
+        var against = await CliRunner.RunAsync("verify", "--store", store, "--checkpoint", kept);
+        Assert.Equal(1, against.ExitCode);
+        Assert.Contains($"a kept checkpoint covers {ledger.Size} entries but the store holds {cut}", against.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_proof_verifies_offline_and_fails_for_another_key_or_a_changed_entry()
     {
         var store = ledger.Copy();

@@ -12,6 +12,14 @@ internal sealed class VerifySettings : StoreSettings
     [CommandOption("--key <VERIFIER-KEY>")]
     [Description("The verifier key (as 'policytrail keys init' printed it) or a file holding it. Default: policytrail.pub beside the store. Example: --key 'policytrail/host+1a2b3c4d+AaBb...'")]
     public string? Key { get; set; }
+
+    [CommandOption("--checkpoint <FILE>")]
+    [Description("A checkpoint kept outside the store (written by --save-checkpoint earlier); the store must still extend it. Repeatable. Catches a log cut back together with its last checkpoints. Example: --checkpoint /audit/checkpoints/2026-11-27.note")]
+    public string[] Checkpoints { get; set; } = [];
+
+    [CommandOption("--save-checkpoint <FILE>")]
+    [Description("When the store verifies, write its latest signed checkpoint to FILE, to keep elsewhere (a WORM bucket, the audit file) for later --checkpoint checks. Example: --save-checkpoint /audit/checkpoints/2026-11-27.note")]
+    public string? SaveCheckpoint { get; set; }
 }
 
 /// <summary><c>policytrail verify</c>: recompute every entry and the tree, and check every checkpoint.</summary>
@@ -21,14 +29,28 @@ internal sealed class VerifyCommand(Terminal terminal) : Command<VerifySettings>
         config.AddCommand<VerifyCommand>("verify")
             .WithDescription("Check that the ledger is intact: every entry rebuilt and hashed, the Merkle tree rebuilt, every checkpoint's signature, root and consistency with the one before. Exit 0 when intact, 1 naming the first entry or checkpoint that is wrong.")
             .WithExample("verify")
-            .WithExample("verify", "--store", "audit.duckdb", "--key", "auditor/policytrail.pub");
+            .WithExample("verify", "--store", "audit.duckdb", "--key", "auditor/policytrail.pub")
+            .WithExample("verify", "--save-checkpoint", "/audit/2026-11-27.note")
+            .WithExample("verify", "--checkpoint", "/audit/2026-11-27.note");
 
     public override int Execute(CommandContext context, VerifySettings settings, CancellationToken cancellationToken)
     {
         var (key, from) = StoreSettings.VerifierKey(settings.Key, settings.StoreFolder);
         using var store = settings.OpenExisting();
         var clock = Stopwatch.StartNew();
-        var result = LedgerVerifier.Verify(store, key, read =>
+        var kept = new List<string>();
+        foreach (var file in settings.Checkpoints)
+        {
+            try
+            {
+                kept.Add(File.ReadAllText(file));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UserInputException($"{file}: cannot read the checkpoint: {e.Message}");
+            }
+        }
+        var result = LedgerVerifier.Verify(store, key, kept, read =>
         {
             if (terminal.StderrIsTerminal)
             {
@@ -44,6 +66,18 @@ internal sealed class VerifyCommand(Terminal terminal) : Command<VerifySettings>
         {
             terminal.Out.WriteLine($"FAILED {settings.Store}: {result.Problem}");
             return ExitCodes.Findings;
+        }
+        if (settings.SaveCheckpoint is { } save && result.LatestCheckpoint is { } note)
+        {
+            try
+            {
+                File.WriteAllText(save, note);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UserInputException($"{save}: cannot write the checkpoint: {e.Message}");
+            }
+            terminal.Error.WriteLine($"wrote the latest checkpoint to {save}: keep it outside the store and pass it to verify --checkpoint later");
         }
         terminal.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"OK {settings.Store}: {result.Entries} entries, {result.Checkpoints} checkpoints, latest root {Convert.ToHexStringLower(result.Root!)} (origin {result.Origin}; key {key.Name} from {from}; {seconds:F1} s, {(seconds > 0 ? result.Entries / seconds : 0):F0} entries/s)"));
