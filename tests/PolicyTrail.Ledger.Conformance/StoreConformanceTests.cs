@@ -409,6 +409,18 @@ public abstract class StoreConformanceTests : IDisposable
             }
             Assert.Equal(prefix.Root(), parsed.RootHash);
         }
+
+        // The verifier and the prover work through the contract alone.
+        var verified = Verification.LedgerVerifier.Verify(store, verifier);
+        Assert.True(verified.Intact, verified.Problem);
+        Assert.Equal(4200, verified.Entries);
+        Assert.Equal(tree.Root(), verified.Root);
+        foreach (var index in new long[] { 0, 1023, 1024, 2500, 4199 })
+        {
+            var proof = Verification.InclusionProof.Create(store, index);
+            var check = Verification.InclusionProof.Parse(proof.ToJson()).Verify(verifier);
+            Assert.True(check.IsValid, check.FailureReason);
+        }
     }
 
     /// <summary>Rows with consecutive indexes and distinct values.</summary>
