@@ -181,6 +181,20 @@ public sealed class IngestCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_store_is_only_appended_to_with_the_key_that_signed_it()
+    {
+        var flows = Path.Combine(CliRunner.Examples, "flows", "hubble.jsonl");
+        Assert.Equal(0, (await Ingest(flows)).ExitCode);
+        var other = Path.Combine(_dir, "other");
+        Assert.Equal(0, (await CliRunner.RunAsync("keys", "init", "--out", other, "--name", "someone-else")).ExitCode);
+        var more = FlowFiles.Hubble(Path.Combine(_dir, "more.jsonl"), 20, seed: 3, withGarbage: false);
+        var r = await CliRunner.RunAsync("ingest", "--store", Store, "--cluster", Cluster, "--key", Path.Combine(other, "policytrail.key"), more);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("its checkpoints are not signed by someone-else+", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal(7, (await Query()).Length);
+    }
+
+    [Fact]
     public async Task Usage_errors_are_one_line_with_exit_2()
     {
         var missing = await Ingest(Path.Combine(_dir, "nope.jsonl"));

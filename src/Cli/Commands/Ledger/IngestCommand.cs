@@ -98,6 +98,12 @@ internal sealed class IngestCommand(Terminal terminal) : Command<IngestSettings>
         var storeFolder = Path.GetDirectoryName(Path.GetFullPath(settings.Store)) ?? ".";
         using var signer = SigningKey(settings.Key, storeFolder);
         using var store = StoreOpener.Open(settings.Store, readOnly: false);
+        // One log, one key: checkpoints signed by two keys would fail verification with either.
+        if (store.ReadCheckpoints().LastOrDefault() is { } last
+            && !SignedNote.Open(System.Text.Encoding.UTF8.GetBytes(last.Note), NoteVerifier.FromKey(signer.VerifierKey)).IsVerified)
+        {
+            throw new UserInputException($"{settings.Store}: its checkpoints are not signed by {signer.Name}+{signer.KeyId:x8}; ingest with the key that signed them (--key)");
+        }
         var writer = LedgerWriter.Open(store, signer, Origin(signer), new CheckpointPolicy
         {
             EveryEntries = settings.CheckpointEvery,
