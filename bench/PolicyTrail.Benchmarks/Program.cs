@@ -4,8 +4,8 @@ using PolicyTrail.Benchmarks;
 
 // "generate DIR [pods] [namespaces] [policies] [probes] [seed] [flows]" writes a synthetic cluster (namespaces,
 // deployments and statefulsets, services with endpointslices, policies including default-deny), probes for the batch
-// measurement and, with flows > 0, that many flows in Hubble JSON, Calico flow-log JSON and kernel netfilter LOG lines
-// (DIR/flows/); anything else goes to BenchmarkDotNet (e.g. --filter '*Decision*').
+// measurement and, with flows > 0, that many flows in Hubble JSON, Calico flow-log JSON, kernel netfilter LOG lines,
+// Antrea np.log and OVN acl_log (DIR/flows/); anything else goes to BenchmarkDotNet (e.g. --filter '*Decision*').
 if (args.Length > 0 && args[0] == "generate")
 {
     int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], CultureInfo.InvariantCulture) : fallback;
@@ -22,7 +22,9 @@ if (args.Length > 0 && args[0] == "generate")
         HubbleFlowWriter.Write(cluster.Snapshot, Path.Combine(folder, "hubble.jsonl"), flows, seed + 2);
         CalicoFlowWriter.Write(cluster.Snapshot, Path.Combine(folder, "calico.jsonl"), flows, seed + 3);
         NetfilterLogWriter.Write(cluster.Snapshot, Path.Combine(folder, "kern.log"), flows, seed + 4);
-        Console.WriteLine($"wrote {flows} flows each to {folder}/hubble.jsonl, calico.jsonl and kern.log");
+        AntreaNpLogWriter.Write(cluster.Snapshot, Path.Combine(folder, "np.log"), flows, seed + 5);
+        OvnAclLogWriter.Write(cluster.Snapshot, Path.Combine(folder, "ovn-controller.log"), flows, seed + 6);
+        Console.WriteLine($"wrote {flows} flows each to {folder}/hubble.jsonl, calico.jsonl, kern.log, np.log and ovn-controller.log");
     }
     return 0;
 }

@@ -97,3 +97,49 @@ internal static class NetfilterLogWriter
         }
     }
 }
+
+/// <summary>
+/// Antrea NetworkPolicy audit log (np.log, the 2023+ layout: date time, rule kind, policy, rule name, direction,
+/// action, priority, pod, source ip and port, destination ip and port, protocol, length, label).
+/// </summary>
+internal static class AntreaNpLogWriter
+{
+    public static void Write(ClusterSnapshot snapshot, string path, long count, int seed)
+    {
+        var random = new Random(seed);
+        var traffic = new TrafficModel(snapshot, random);
+        var start = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
+        using var file = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
+        for (long i = 0; i < count; i++)
+        {
+            var flow = traffic.Next();
+            var time = start.AddTicks(i * 10_000 + random.Next(10_000)).ToString("yyyy/MM/dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
+            var (kind, policy, priority, action) = flow.Dropped
+                ? ("IngressDefaultRule", "K8sNetworkPolicy", "<nil>", "Drop")
+                : ("IngressRule", $"K8sNetworkPolicy:{flow.Dst.Namespace}/same-app-2", "190", "Allow");
+            file.Write(string.Create(CultureInfo.InvariantCulture,
+                $"{time} {kind} {policy} <nil> Ingress {action} {priority} {flow.Dst.Namespace}/{flow.Dst.Name} {flow.Src.IPs[0]} {flow.SrcPort} {flow.Dst.IPs[0]} {flow.DstPort} {(flow.Udp ? "UDP" : "TCP")} 60 <nil>\n"));
+        }
+    }
+}
+
+/// <summary>OVN-Kubernetes acl_log lines (ovn-controller's log: NetworkPolicy ACL names, verdict, severity, direction, match fields).</summary>
+internal static class OvnAclLogWriter
+{
+    public static void Write(ClusterSnapshot snapshot, string path, long count, int seed)
+    {
+        var random = new Random(seed);
+        var traffic = new TrafficModel(snapshot, random);
+        var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+        using var file = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
+        for (long i = 0; i < count; i++)
+        {
+            var flow = traffic.Next();
+            var time = start.AddTicks(i * 10_000).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+            var name = flow.Dropped ? $"NP:{flow.Dst.Namespace}:Ingress" : $"NP:{flow.Dst.Namespace}:same-app-2:Ingress:0";
+            var proto = flow.Udp ? "udp" : "tcp";
+            file.Write(string.Create(CultureInfo.InvariantCulture,
+                $"{time}|{i % 100000:D5}|acl_log(ovn_pinctrl0)|INFO|name=\"{name}\", verdict={(flow.Dropped ? "drop" : "allow")}, severity=alert, direction=to-lport: {proto},vlan_tci=0x0000,dl_src=0a:58:0a:f4:02:06,dl_dst=0a:58:0a:f4:02:01,nw_src={flow.Src.IPs[0]},nw_dst={flow.Dst.IPs[0]},nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src={flow.SrcPort},tp_dst={flow.DstPort}{(flow.Udp ? "" : ",tcp_flags=syn")}\n"));
+        }
+    }
+}

@@ -24,7 +24,20 @@ internal sealed class TrafficModel
         _peers = _pods.Select(p =>
         {
             var local = byNamespace[p.Namespace];
-            return new[] { local[random.Next(local.Length)], local[random.Next(local.Length)], local[random.Next(local.Length)], _pods[random.Next(_pods.Length)] };
+            // A pod's peers are other pods (a pod talking to its own address is rare and not what is modelled here).
+            PodInfo Other(PodInfo[] from)
+            {
+                for (var tries = 0; tries < 8; tries++)
+                {
+                    var peer = from[random.Next(from.Length)];
+                    if (!ReferenceEquals(peer, p))
+                    {
+                        return peer;
+                    }
+                }
+                return _pods[(Array.IndexOf(_pods, p) + 1) % _pods.Length];
+            }
+            return new[] { Other(local), Other(local), Other(local), Other(_pods) };
         }).ToArray();
     }
 
