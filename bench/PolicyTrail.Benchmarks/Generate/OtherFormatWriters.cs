@@ -80,22 +80,15 @@ internal static class CalicoFlowWriter
 /// </summary>
 internal static class NetfilterLogWriter
 {
-    public static void Write(ClusterSnapshot snapshot, string path, long count, int seed)
-    {
-        var random = new Random(seed);
-        var traffic = new TrafficModel(snapshot, random);
-        var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
-        using var file = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
-        for (long i = 0; i < count; i++)
+    public static void Write(ClusterSnapshot snapshot, string path, long count, int seed) =>
+        FlowLines.Write(snapshot, path, count, seed, (flow, i, at, random) =>
         {
-            var flow = traffic.Next();
-            var time = start.AddTicks(i * 10_000 + random.Next(10_000)).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'+00:00'", CultureInfo.InvariantCulture);
+            var time = at.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'+00:00'", CultureInfo.InvariantCulture);
             var prefix = flow.Dropped ? "calico-drop:" : "calico-packet:";
             var proto = flow.Udp ? $"PROTO=UDP SPT={flow.SrcPort} DPT={flow.DstPort} LEN=48" : $"PROTO=TCP SPT={flow.SrcPort} DPT={flow.DstPort} WINDOW=64860 RES=0x00 SYN URGP=0";
-            file.Write(string.Create(CultureInfo.InvariantCulture,
-                $"{time} {flow.Node} kernel: {prefix} IN=cali{i % 9973:x8} OUT=eth0 MAC=ee:ee:ee:ee:ee:ee:1e:0a:36:33:f5:09:08:00 SRC={flow.Src.IPs[0]} DST={flow.Dst.IPs[0]} LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID={random.Next(65536)} DF {proto}\n"));
-        }
-    }
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{time} {flow.Node} kernel: {prefix} IN=cali{i % 9973:x8} OUT=eth0 MAC=ee:ee:ee:ee:ee:ee:1e:0a:36:33:f5:09:08:00 SRC={flow.Src.IPs[0]} DST={flow.Dst.IPs[0]} LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID={random.Next(65536)} DF {proto}");
+        });
 }
 
 /// <summary>
@@ -104,29 +97,39 @@ internal static class NetfilterLogWriter
 /// </summary>
 internal static class AntreaNpLogWriter
 {
-    public static void Write(ClusterSnapshot snapshot, string path, long count, int seed)
-    {
-        var random = new Random(seed);
-        var traffic = new TrafficModel(snapshot, random);
-        var start = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
-        using var file = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
-        for (long i = 0; i < count; i++)
+    public static void Write(ClusterSnapshot snapshot, string path, long count, int seed) =>
+        FlowLines.Write(snapshot, path, count, seed, (flow, _, at, _) =>
         {
-            var flow = traffic.Next();
-            var time = start.AddTicks(i * 10_000 + random.Next(10_000)).ToString("yyyy/MM/dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
+            var time = at.ToString("yyyy/MM/dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
             var (kind, policy, priority, action) = flow.Dropped
                 ? ("IngressDefaultRule", "K8sNetworkPolicy", "<nil>", "Drop")
                 : ("IngressRule", $"K8sNetworkPolicy:{flow.Dst.Namespace}/same-app-2", "190", "Allow");
-            file.Write(string.Create(CultureInfo.InvariantCulture,
-                $"{time} {kind} {policy} <nil> Ingress {action} {priority} {flow.Dst.Namespace}/{flow.Dst.Name} {flow.Src.IPs[0]} {flow.SrcPort} {flow.Dst.IPs[0]} {flow.DstPort} {(flow.Udp ? "UDP" : "TCP")} 60 <nil>\n"));
-        }
-    }
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{time} {kind} {policy} <nil> Ingress {action} {priority} {flow.Dst.Namespace}/{flow.Dst.Name} {flow.Src.IPs[0]} {flow.SrcPort} {flow.Dst.IPs[0]} {flow.DstPort} {(flow.Udp ? "UDP" : "TCP")} 60 <nil>");
+        });
 }
 
 /// <summary>OVN-Kubernetes acl_log lines (ovn-controller's log: NetworkPolicy ACL names, verdict, severity, direction, match fields).</summary>
 internal static class OvnAclLogWriter
 {
-    public static void Write(ClusterSnapshot snapshot, string path, long count, int seed)
+    public static void Write(ClusterSnapshot snapshot, string path, long count, int seed) =>
+        FlowLines.Write(snapshot, path, count, seed, (flow, i, at, _) =>
+        {
+            var time = at.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+            var name = flow.Dropped ? $"NP:{flow.Dst.Namespace}:Ingress" : $"NP:{flow.Dst.Namespace}:same-app-2:Ingress:0";
+            var proto = flow.Udp ? "udp" : "tcp";
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{time}|{i % 100000:D5}|acl_log(ovn_pinctrl0)|INFO|name=\"{name}\", verdict={(flow.Dropped ? "drop" : "allow")}, severity=alert, direction=to-lport: {proto},vlan_tci=0x0000,dl_src=0a:58:0a:f4:02:06,dl_dst=0a:58:0a:f4:02:01,nw_src={flow.Src.IPs[0]},nw_dst={flow.Dst.IPs[0]},nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src={flow.SrcPort},tp_dst={flow.DstPort}{(flow.Udp ? "" : ",tcp_flags=syn")}");
+        });
+}
+
+/// <summary>
+/// Writes one text line per synthetic flow: flow i happens about i ms after 2026-11-01T00:00:00Z (with up to 1 ms of
+/// jitter); the format function turns (flow, i, time, random) into the line, without its newline.
+/// </summary>
+internal static class FlowLines
+{
+    public static void Write(ClusterSnapshot snapshot, string path, long count, int seed, Func<SyntheticFlow, long, DateTimeOffset, Random, string> line)
     {
         var random = new Random(seed);
         var traffic = new TrafficModel(snapshot, random);
@@ -135,11 +138,8 @@ internal static class OvnAclLogWriter
         for (long i = 0; i < count; i++)
         {
             var flow = traffic.Next();
-            var time = start.AddTicks(i * 10_000).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-            var name = flow.Dropped ? $"NP:{flow.Dst.Namespace}:Ingress" : $"NP:{flow.Dst.Namespace}:same-app-2:Ingress:0";
-            var proto = flow.Udp ? "udp" : "tcp";
-            file.Write(string.Create(CultureInfo.InvariantCulture,
-                $"{time}|{i % 100000:D5}|acl_log(ovn_pinctrl0)|INFO|name=\"{name}\", verdict={(flow.Dropped ? "drop" : "allow")}, severity=alert, direction=to-lport: {proto},vlan_tci=0x0000,dl_src=0a:58:0a:f4:02:06,dl_dst=0a:58:0a:f4:02:01,nw_src={flow.Src.IPs[0]},nw_dst={flow.Dst.IPs[0]},nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src={flow.SrcPort},tp_dst={flow.DstPort}{(flow.Udp ? "" : ",tcp_flags=syn")}\n"));
+            file.Write(line(flow, i, start.AddTicks(i * 10_000 + random.Next(10_000)), random));
+            file.Write('\n');
         }
     }
 }

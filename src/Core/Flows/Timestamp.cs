@@ -140,20 +140,8 @@ public readonly record struct Timestamp(long UnixNanos, byte FractionDigits)
     /// <summary>RFC 3339 in UTC with 'Z' and exactly the source's precision, e.g. 2024-01-02T03:04:05.123Z.</summary>
     public override string ToString()
     {
-        var seconds = Math.DivRem(UnixNanos, NanosPerSecond, out var nanos);
-        if (nanos < 0)
-        {
-            seconds--;
-            nanos += NanosPerSecond;
-        }
-        var date = DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime;
-        var head = date.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
-        if (FractionDigits == 0)
-        {
-            return head + "Z";
-        }
-        var fraction = nanos.ToString("D9", CultureInfo.InvariantCulture)[..Math.Min((int)FractionDigits, 9)];
-        return $"{head}.{fraction}Z";
+        Span<byte> text = stackalloc byte[MaxUtf8Length];
+        return System.Text.Encoding.ASCII.GetString(text[..Write(text)]);
     }
 
     /// <summary>The longest text <see cref="FormatUtf8"/> writes (a four-digit year, nine fraction digits).</summary>
@@ -162,6 +150,19 @@ public readonly record struct Timestamp(long UnixNanos, byte FractionDigits)
     /// <summary>Writes <see cref="ToString"/>'s text as UTF-8 without allocating; returns the bytes written.</summary>
     public int FormatUtf8(Span<byte> destination)
     {
+        if (destination.Length >= MaxUtf8Length)
+        {
+            return Write(destination);
+        }
+        Span<byte> text = stackalloc byte[MaxUtf8Length];
+        var written = Write(text);
+        text[..written].CopyTo(destination);
+        return written;
+    }
+
+    // Into at least MaxUtf8Length bytes. The Unix-seconds range of DateTimeOffset ends in 9999, so years have four digits.
+    private int Write(Span<byte> destination)
+    {
         var seconds = Math.DivRem(UnixNanos, NanosPerSecond, out var nanos);
         if (nanos < 0)
         {
@@ -169,10 +170,6 @@ public readonly record struct Timestamp(long UnixNanos, byte FractionDigits)
             nanos += NanosPerSecond;
         }
         var date = DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime;
-        if (date.Year > 9999 || destination.Length < MaxUtf8Length)
-        {
-            return System.Text.Encoding.UTF8.GetBytes(ToString(), destination);
-        }
         // Written digit by digit: this runs for every entry that is rebuilt or verified.
         Two(destination, 0, date.Year / 100);
         Two(destination, 2, date.Year % 100);

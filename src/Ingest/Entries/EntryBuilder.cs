@@ -62,33 +62,10 @@ public sealed class EntryBuilder(FragmentTable fragments)
         var w = Begin();
         w.WriteStartObject();
         w.WriteString("kind", "flow");
-        Slots(w, flow.Time.FractionDigits, flow.Source);
+        Slots(w, flow.Time.FractionDigits);
         w.WriteString("src", EntrySlots.Placeholder(EntrySlots.SrcFragment));
         w.WriteString("dst", EntrySlots.Placeholder(EntrySlots.DstFragment));
-        if (flow.Protocol == Protocol.Unknown)
-        {
-            w.WriteNull("protocol");
-        }
-        else
-        {
-            w.WriteString("protocol", flow.Protocol.ToName());
-        }
-        w.WriteString("direction", flow.Direction.ToName());
-        if (flow.IsReply is { } reply)
-        {
-            w.WriteBoolean("isReply", reply);
-        }
-        else
-        {
-            w.WriteNull("isReply");
-        }
-        if (flow.Icmp is { } icmp)
-        {
-            w.WriteStartObject("icmp");
-            w.WriteNumber("type", icmp.Type);
-            w.WriteNumber("code", icmp.Code);
-            w.WriteEndObject();
-        }
+        RecordJsonWriter.WriteConnection(w, flow);
         w.WritePropertyName("reported");
         RecordJsonWriter.WriteReported(w, flow.Reported, EntrySlots.Safe);
         w.WritePropertyName("decision");
@@ -157,7 +134,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
         var w = Begin();
         w.WriteStartObject();
         w.WriteString("kind", "gap");
-        Slots(w, time.FractionDigits, null);
+        Slots(w, time.FractionDigits);
         w.WriteString("reason", "rejected record: " + reason);
         w.WriteNumber("lost", 1);
         w.WriteEndObject();
@@ -174,7 +151,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
         var w = Begin();
         w.WriteStartObject();
         w.WriteString("kind", "gap");
-        Slots(w, 3, null);
+        Slots(w, 3);
         w.WriteString("reason", reason);
         w.WriteNull("lost");
         w.WriteEndObject();
@@ -221,7 +198,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
         return _writer;
     }
 
-    private static void Slots(Utf8JsonWriter w, byte timeDigits, SourceRef? source)
+    private static void Slots(Utf8JsonWriter w, byte timeDigits)
     {
         w.WriteString("index", EntrySlots.Placeholder(EntrySlots.Index));
         w.WriteString("time", EntrySlots.TimePlaceholder(EntrySlots.Time, timeDigits));

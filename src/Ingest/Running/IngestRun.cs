@@ -216,12 +216,11 @@ public sealed class IngestRun
                 cluster.InventoryEntry = known.Entry;
                 continue;
             }
-            var index = _writer.Append(_entries.Inventory(cluster, _observedAt));
+            var index = Append(_entries.Inventory(cluster, _observedAt));
             cluster.InventoryEntry = index;
             _writer.AddSnapshot(new StoredSnapshot(new SnapshotInfo(cluster.Sha256, index, cluster.TakenAt, cluster.Name), cluster.Content));
             stored[cluster.Sha256] = new SnapshotInfo(cluster.Sha256, index, cluster.TakenAt, cluster.Name);
             _summary.Snapshots++;
-            _summary.Appended++;
         }
         _writer.Commit();
     }
@@ -363,11 +362,12 @@ public sealed class IngestRun
         StampObserved();
     }
 
-    private void Append(Ledger.Entries.EntryRow row)
+    private long Append(Ledger.Entries.EntryRow row)
     {
-        _writer.Append(row);
+        var index = _writer.Append(row);
         _summary.Appended++;
         _options.OnAppended?.Invoke(_summary.Appended);
+        return index;
     }
 
     private void Progress()

@@ -70,7 +70,4 @@ public sealed class EntryRow
     public long? Bytes { get; set; }
     /// <summary>The first four bytes of the entry's leaf hash (big-endian): lets verify name the exact entry that changed.</summary>
     public uint LeafTag { get; set; }
-
-    /// <summary>A copy (stores may reuse row objects while reading).</summary>
-    public EntryRow Clone() => (EntryRow)MemberwiseClone();
 }

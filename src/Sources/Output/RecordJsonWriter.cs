@@ -99,6 +99,35 @@ public static class RecordJsonWriter
         WriteEndpoint(w, flow.Src);
         w.WritePropertyName("dst");
         WriteEndpoint(w, flow.Dst);
+        WriteConnection(w, flow);
+        w.WritePropertyName("reported");
+        WriteReported(w, flow.Reported);
+        if (flow.Count is { } count)
+        {
+            w.WriteNumber("count", count);
+        }
+        if (flow.Packets is { } packets)
+        {
+            w.WriteNumber("packets", packets);
+        }
+        if (flow.Bytes is { } bytes)
+        {
+            w.WriteNumber("bytes", bytes);
+        }
+        if (flow.WindowStart is { } start)
+        {
+            w.WriteString("windowStart", start.ToString());
+        }
+        if (flow.WindowEnd is { } windowEnd)
+        {
+            w.WriteString("windowEnd", windowEnd.ToString());
+        }
+        WriteSource(w, flow.Source);
+    }
+
+    /// <summary>Writes a flow's protocol, direction, isReply and (for ICMP) icmp {type, code} into the current object.</summary>
+    public static void WriteConnection(Utf8JsonWriter w, FlowRecord flow)
+    {
         if (flow.Protocol == Protocol.Unknown)
         {
             w.WriteNull("protocol");
@@ -123,29 +152,6 @@ public static class RecordJsonWriter
             w.WriteNumber("code", icmp.Code);
             w.WriteEndObject();
         }
-        w.WritePropertyName("reported");
-        WriteReported(w, flow.Reported);
-        if (flow.Count is { } count)
-        {
-            w.WriteNumber("count", count);
-        }
-        if (flow.Packets is { } packets)
-        {
-            w.WriteNumber("packets", packets);
-        }
-        if (flow.Bytes is { } bytes)
-        {
-            w.WriteNumber("bytes", bytes);
-        }
-        if (flow.WindowStart is { } start)
-        {
-            w.WriteString("windowStart", start.ToString());
-        }
-        if (flow.WindowEnd is { } windowEnd)
-        {
-            w.WriteString("windowEnd", windowEnd.ToString());
-        }
-        WriteSource(w, flow.Source);
     }
 
     /// <summary>Writes the "reported" object (verdict, rawVerdict, policies, dropReason, rule, hits); <paramref name="text"/> may rewrite every string value.</summary>

@@ -9,6 +9,15 @@ public sealed class TamperTests(LedgerFixture ledger) : IClassFixture<LedgerFixt
 {
     private static async Task<CliResult> Verify(string store) => await CliRunner.RunAsync("verify", "--store", store);
 
+    // Verify of a copy of the fixture store changed by the given SQL statements.
+    private async Task<CliResult> Tampered(params string[] statements) => await VerifyAfter(ledger.Copy(), statements);
+
+    private static async Task<CliResult> VerifyAfter(string store, params string[] statements)
+    {
+        LedgerFixture.Execute(store, statements);
+        return await Verify(store);
+    }
+
     [Fact]
     public async Task The_untouched_store_verifies()
     {
@@ -25,30 +34,43 @@ public sealed class TamperTests(LedgerFixture ledger) : IClassFixture<LedgerFixt
     [InlineData("UPDATE entries SET src = (SELECT max(src) FROM entries) WHERE idx = 10 AND src <> (SELECT max(src) FROM entries)", "entry 10: its content does not hash")]
     public async Task An_edited_field_is_named_by_its_entry(string sql, string expected)
     {
-        var store = ledger.Copy();
-        LedgerFixture.Execute(store, sql);
-        var r = await Verify(store);
+        var r = await Tampered(sql);
         Assert.Equal(1, r.ExitCode);
         Assert.Contains(expected, r.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task An_edited_field_with_a_forged_leaf_tag_is_caught_by_the_subtree_and_checkpoint_hashes()
+    public async Task A_zeroed_leaf_tag_is_named_by_its_entry()
     {
-        var store = ledger.Copy();
-        // The attacker also rewrites the per-entry tag: the recorded 1,024-entry subtree hash still differs.
-        LedgerFixture.Execute(store, "UPDATE entries SET leaf_tag = 0 WHERE idx = 1500", "UPDATE entries SET leaf_tag = 0 WHERE idx = 1500");
-        var r = await Verify(store);
+        var r = await Tampered("UPDATE entries SET leaf_tag = 0 WHERE idx = 1500");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("entry 1500", r.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task A_deleted_row_is_named()
+    public async Task An_edited_field_with_a_recomputed_leaf_tag_is_caught_by_the_recorded_subtree_hash()
     {
         var store = ledger.Copy();
-        LedgerFixture.Execute(store, "DELETE FROM entries WHERE idx = 700");
-        var r = await Verify(store);
+        // The attacker edits a field and writes the tag that matches the edited entry: the per-entry check passes, the
+        // 1,024-entry subtree recorded at append (and the signed root) do not.
+        uint tag;
+        using (var duck = PolicyTrail.Ledger.DuckDb.DuckDbLedgerStore.Open(store, readOnly: true))
+        {
+            var fragments = new PolicyTrail.Ledger.Entries.FragmentTable(duck.ReadFragments());
+            var row = duck.ReadEntries(1500, 1501).Single();
+            row.DstPort += 1;
+            var leaf = PolicyTrail.Ledger.Merkle.MerkleHash.Leaf(PolicyTrail.Ledger.Entries.EntryTemplates.Rebuild(row, fragments));
+            tag = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(leaf);
+        }
+        var r = await VerifyAfter(store, $"UPDATE entries SET dst_port = dst_port + 1, leaf_tag = {tag} WHERE idx = 1500");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("entries 1024..2047: recorded subtree hash differs", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_deleted_row_is_named()
+    {
+        var r = await Tampered("DELETE FROM entries WHERE idx = 700");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("entry 700 is missing", r.Stdout, StringComparison.Ordinal);
     }
@@ -56,9 +78,7 @@ public sealed class TamperTests(LedgerFixture ledger) : IClassFixture<LedgerFixt
     [Fact]
     public async Task An_inserted_row_is_named()
     {
-        var store = ledger.Copy();
-        LedgerFixture.Execute(store, "INSERT INTO entries SELECT * FROM entries WHERE idx = 900");
-        var r = await Verify(store);
+        var r = await Tampered("INSERT INTO entries SELECT * FROM entries WHERE idx = 900");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("entry 900 appears more than once", r.Stdout, StringComparison.Ordinal);
     }
@@ -66,9 +86,7 @@ public sealed class TamperTests(LedgerFixture ledger) : IClassFixture<LedgerFixt
     [Fact]
     public async Task A_row_appended_after_the_last_checkpoint_is_named()
     {
-        var store = ledger.Copy();
-        LedgerFixture.Execute(store, $"INSERT INTO entries SELECT * REPLACE ({ledger.Size} AS idx) FROM entries WHERE idx = 5");
-        var r = await Verify(store);
+        var r = await Tampered($"INSERT INTO entries SELECT * REPLACE ({ledger.Size} AS idx) FROM entries WHERE idx = 5");
         Assert.True(r.ExitCode == 1, r.Stdout);
         // The copied row carries another entry's content and tag: the rebuilt entry (with its new index) gives it away.
         Assert.Contains($"entry {ledger.Size}:", r.Stdout, StringComparison.Ordinal);
@@ -77,9 +95,7 @@ public sealed class TamperTests(LedgerFixture ledger) : IClassFixture<LedgerFixt
     [Fact]
     public async Task Two_swapped_rows_are_named_by_the_first()
     {
-        var store = ledger.Copy();
-        LedgerFixture.Execute(store, "UPDATE entries SET idx = CASE idx WHEN 100 THEN 200 ELSE 100 END WHERE idx IN (100, 200)");
-        var r = await Verify(store);
+        var r = await Tampered("UPDATE entries SET idx = CASE idx WHEN 100 THEN 200 ELSE 100 END WHERE idx IN (100, 200)");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("entry 100: its content does not hash", r.Stdout, StringComparison.Ordinal);
     }
@@ -87,9 +103,7 @@ public sealed class TamperTests(LedgerFixture ledger) : IClassFixture<LedgerFixt
     [Fact]
     public async Task Truncated_entries_are_named()
     {
-        var store = ledger.Copy();
-        LedgerFixture.Execute(store, $"DELETE FROM entries WHERE idx >= {ledger.Size - 50}");
-        var r = await Verify(store);
+        var r = await Tampered($"DELETE FROM entries WHERE idx >= {ledger.Size - 50}");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains($"entries {ledger.Size - 50}..{ledger.Size - 1} were deleted (truncated)", r.Stdout, StringComparison.Ordinal);
     }
@@ -97,9 +111,7 @@ public sealed class TamperTests(LedgerFixture ledger) : IClassFixture<LedgerFixt
     [Fact]
     public async Task A_dropped_last_checkpoint_is_caught()
     {
-        var store = ledger.Copy();
-        LedgerFixture.Execute(store, "DELETE FROM checkpoints WHERE sequence = (SELECT max(sequence) FROM checkpoints)");
-        var r = await Verify(store);
+        var r = await Tampered("DELETE FROM checkpoints WHERE sequence = (SELECT max(sequence) FROM checkpoints)");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("are not covered by any signed checkpoint: the last checkpoint was deleted", r.Stdout, StringComparison.Ordinal);
     }
@@ -107,9 +119,7 @@ public sealed class TamperTests(LedgerFixture ledger) : IClassFixture<LedgerFixt
     [Fact]
     public async Task A_dropped_middle_checkpoint_is_named()
     {
-        var store = ledger.Copy();
-        LedgerFixture.Execute(store, "DELETE FROM checkpoints WHERE sequence = 1");
-        var r = await Verify(store);
+        var r = await Tampered("DELETE FROM checkpoints WHERE sequence = 1");
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("checkpoint 1 is missing", r.Stdout, StringComparison.Ordinal);
     }
