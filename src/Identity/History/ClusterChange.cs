@@ -44,6 +44,11 @@ public sealed record ClusterChange
 {
     /// <summary>When the change took effect, Unix nanoseconds UTC (watch: when received; audit log: stageTimestamp; snapshot: the snapshot's time).</summary>
     public required long Time { get; init; }
+    /// <summary>
+    /// When the exact time is not known (an object found gone by a later snapshot or a relist): the change happened
+    /// after this time (Unix ns) and at or before <see cref="Time"/>. Null when <see cref="Time"/> is exact.
+    /// </summary>
+    public long? NotBefore { get; init; }
     /// <summary>Added, modified or deleted.</summary>
     public required ChangeType Type { get; init; }
     /// <summary>One of <see cref="ObjectKinds"/>.</summary>
