@@ -21,15 +21,20 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     public const string MemoryLimit = "256MB";
 
     /// <summary>The layout version this code writes and reads (kept in the meta table).</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     // Ordered reads go block by block: 2^16 indexes per block, up to 256 blocks per query when matches are sparse.
     private const int BlockBits = 16;
     private const int MaxBlocksPerRead = 256;
 
-    private const string EntryColumns =
+    private const string EntryColumnsV1 =
         "idx, template, src, dst, source_ref, event_time, observed_at, window_start, window_end, src_port, dst_port, line, "
         + "sha256_0, sha256_1, sha256_2, sha256_3, flow_count, packet_count, byte_count, leaf_tag, ingress, egress";
+
+    private const string EntryColumns = EntryColumnsV1 + ", body";
+
+    // Layout 1 (before cluster-change entries) had no body column: a read-only open of such a store reads it as null.
+    private const string EntryColumnsReadV1 = EntryColumnsV1 + ", NULL::BLOB AS body";
 
     // Paths this process has open for writing: DuckDB.NET shares one database per file inside a process, so DuckDB's
     // file lock cannot keep a second writer of this process out; this does.
@@ -49,7 +54,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             src_port INTEGER, dst_port INTEGER, line BIGINT,
             sha256_0 UBIGINT, sha256_1 UBIGINT, sha256_2 UBIGINT, sha256_3 UBIGINT,
             flow_count BIGINT, packet_count BIGINT, byte_count BIGINT, leaf_tag UINTEGER NOT NULL,
-            ingress UINTEGER, egress UINTEGER)
+            ingress UINTEGER, egress UINTEGER, body BLOB)
         """,
         // Templates hold raw 0x01 marker bytes, so the text is a BLOB; the facts are what queries filter on.
         """
@@ -72,6 +77,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
 
     private readonly DuckDBConnection _connection;
     private bool _disposed;
+    private int _layout = SchemaVersion;
 
     private DuckDbLedgerStore(string path, bool readOnly, DuckDBConnection connection)
     {
@@ -409,9 +415,23 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             transaction.Commit();
         }
         using var version = Command("SELECT schema_version FROM meta");
-        if (version.ExecuteScalar() is { } value && Convert.ToInt32(value, CultureInfo.InvariantCulture) != SchemaVersion)
+        if (version.ExecuteScalar() is not { } value)
         {
-            throw new InvalidDataException($"{Path} has store layout version {value}; this PolicyTrail reads version {SchemaVersion}");
+            return;
+        }
+        _layout = Convert.ToInt32(value, CultureInfo.InvariantCulture);
+        if (_layout == 1 && !ReadOnly)
+        {
+            // Layout 2 only adds a column that is null for every entry layout 1 could hold.
+            using var transaction = _connection.BeginTransaction();
+            Execute("ALTER TABLE entries ADD COLUMN body BLOB");
+            Execute("UPDATE meta SET schema_version = 2");
+            transaction.Commit();
+            _layout = 2;
+        }
+        if (_layout is not (1 or SchemaVersion))
+        {
+            throw new InvalidDataException($"{Path} has store layout version {value}; this PolicyTrail reads versions 1 and {SchemaVersion}");
         }
     }
 
@@ -498,6 +518,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
                 .AppendValue(row.LeafTag)
                 .AppendValue(row.Ingress)
                 .AppendValue(row.Egress)
+                .AppendValue(row.Body)
                 .EndRow();
         }
     }
@@ -608,7 +629,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         }
         var remaining = limit ?? long.MaxValue;
         var group = 1;
-        var sql = $"SELECT {EntryColumns} FROM entries WHERE idx >= $low AND idx <= $high{conditions} ORDER BY idx, rowid LIMIT $limit";
+        var sql = $"SELECT {(_layout == 1 ? EntryColumnsReadV1 : EntryColumns)} FROM entries WHERE idx >= $low AND idx <= $high{conditions} ORDER BY idx, rowid LIMIT $limit";
         for (var i = 0; i < blocks.Count && remaining > 0;)
         {
             var j = Math.Min(i + group, blocks.Count) - 1;
@@ -656,6 +677,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             LeafTag = reader.GetFieldValue<uint>(19),
             Ingress = reader.IsDBNull(20) ? null : reader.GetFieldValue<uint>(20),
             Egress = reader.IsDBNull(21) ? null : reader.GetFieldValue<uint>(21),
+            Body = reader.IsDBNull(22) ? null : Blob(reader, 22),
         };
         if (!reader.IsDBNull(12))
         {

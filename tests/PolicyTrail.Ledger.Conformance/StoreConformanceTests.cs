@@ -105,11 +105,13 @@ public abstract class StoreConformanceTests : IDisposable
                 Index = 3, Template = 3, Src = 4, Time = 1_764_236_415_123_456_789, ObservedAt = 1_764_236_416_000_000_000,
                 SrcPort = 65535, DstPort = 443, Line = 12, Sha256 = SHA256.HashData("raw"u8), Packets = 3, LeafTag = 0xDEADBEEF,
             },
+            new EntryRow { Index = 4, Template = 9, Time = 5, Body = "{\"kind\":\"Pod\",\"name\":\"wéb\u0001\"}"u8.ToArray(), LeafTag = 4 },
+            new EntryRow { Index = 5, Template = 9, Time = 6, Body = [], LeafTag = 5 },
         };
-        Store.Append(Batch(rows, size: 4));
+        Store.Append(Batch(rows, size: 6));
         foreach (var store in StoreThenReopened())
         {
-            var read = store.ReadEntries(0, 4).ToArray();
+            var read = store.ReadEntries(0, 6).ToArray();
             Assert.Equal(rows.Length, read.Length);
             for (var i = 0; i < rows.Length; i++)
             {
@@ -460,6 +462,7 @@ public abstract class StoreConformanceTests : IDisposable
         Assert.Equal(expected.SourceRef, actual.SourceRef);
         Assert.Equal(expected.Ingress, actual.Ingress);
         Assert.Equal(expected.Egress, actual.Egress);
+        Assert.Equal(expected.Body, actual.Body);
         Assert.Equal(expected.Time, actual.Time);
         Assert.Equal(expected.ObservedAt, actual.ObservedAt);
         Assert.Equal(expected.WindowStart, actual.WindowStart);

@@ -173,6 +173,48 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_layout_1_store_is_read_as_it_is_and_upgraded_when_opened_for_writing()
+    {
+        using (var store = DuckDbLedgerStore.Open(_file.Path))
+        {
+            store.Initialize(Identity);
+            store.Append(new AppendBatch
+            {
+                Entries = Enumerable.Range(0, 3).Select(i => new EntryRow { Index = i, Time = i, LeafTag = (uint)i }).ToArray(),
+                Size = 3,
+                Frontier = [new byte[32]],
+            });
+        }
+        using (var connection = new DuckDBConnection($"Data Source={_file.Path}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "ALTER TABLE entries DROP COLUMN body; UPDATE meta SET schema_version = 1;";
+            command.ExecuteNonQuery();
+        }
+        using (var readOnly = DuckDbLedgerStore.Open(_file.Path, readOnly: true))
+        {
+            Assert.Equal([0L, 1, 2], readOnly.ReadEntries(0, 3).Select(r => r.Index));
+            Assert.All(readOnly.ReadEntries(0, 3), r => Assert.Null(r.Body));
+        }
+        using (var writable = DuckDbLedgerStore.Open(_file.Path))
+        {
+            writable.Append(new AppendBatch
+            {
+                Entries = [new EntryRow { Index = 3, Time = 3, LeafTag = 3, Body = "{}"u8.ToArray() }],
+                Size = 4,
+                Frontier = [new byte[32]],
+            });
+            Assert.Equal("{}"u8.ToArray(), writable.ReadEntries(3, 4).Single().Body);
+        }
+        using var check = new DuckDBConnection($"Data Source={_file.Path}");
+        check.Open();
+        using var version = check.CreateCommand();
+        version.CommandText = "SELECT schema_version FROM meta";
+        Assert.Equal(DuckDbLedgerStore.SchemaVersion, Convert.ToInt32(version.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void Reads_across_many_chunks_stay_in_index_order()
     {
         using var store = DuckDbLedgerStore.Open(_file.Path);

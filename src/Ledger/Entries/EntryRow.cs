@@ -68,6 +68,8 @@ public sealed class EntryRow
     public long? Packets { get; set; }
     /// <summary>Aggregated bytes.</summary>
     public long? Bytes { get; set; }
+    /// <summary>The entry's own value (canonical JSON) for a <see cref="EntrySlots.Body"/> slot.</summary>
+    public byte[]? Body { get; set; }
     /// <summary>The first four bytes of the entry's leaf hash (big-endian): lets verify name the exact entry that changed.</summary>
     public uint LeafTag { get; set; }
 }

@@ -45,6 +45,8 @@ public static class EntrySlots
     public const char EgressFragment = 'E';
     /// <summary>The "source" reference object (a fragment).</summary>
     public const char SourceFragment = 'R';
+    /// <summary>A value of the entry's own, kept whole as canonical JSON: for content no other entry shares (a cluster change).</summary>
+    public const char Body = 'B';
 
     /// <summary>
     /// The JSON string to write where a slot goes before the template is canonicalized: "\u0001" + slot + parameter.

@@ -146,6 +146,9 @@ public static class EntryTemplates
                 case EntrySlots.SourceFragment:
                     WriteFragment(output, row.SourceRef, row, fragments, depth);
                     break;
+                case EntrySlots.Body:
+                    output.Write(row.Body is { } body ? body : "null"u8);
+                    break;
                 default:
                     throw new InvalidDataException($"template holds an unknown slot '{slot}'");
             }

@@ -39,6 +39,22 @@ public sealed class EntryTemplateTests
     }
 
     [Fact]
+    public void A_body_slot_takes_the_rows_own_canonical_json_whole()
+    {
+        var fragments = new FragmentTable();
+        var body = JsonCanonicalizer.Canonicalize(Draft("""{"name":"web-1","kind":"Pod","labels":{"b":"2","a":"1"}}"""));
+        var row = new EntryRow { Index = 3, Time = 1_764_226_800_000_000_000, Body = body };
+        row.Template = fragments.Intern(Draft("""{"kind":"inventory-change","change":"\u0001B-","index":"\u0001i-","time":"\u0001t0"}"""));
+        var bytes = EntryTemplates.Rebuild(row, fragments);
+        Assert.Equal(
+            """{"change":{"kind":"Pod","labels":{"a":"1","b":"2"},"name":"web-1"},"index":3,"kind":"inventory-change","time":"2025-11-27T07:00:00Z"}""",
+            Encoding.UTF8.GetString(bytes));
+        Assert.Equal(bytes, JsonCanonicalizer.Canonicalize(bytes));
+        row.Body = null;
+        Assert.Contains("\"change\":null", Encoding.UTF8.GetString(EntryTemplates.Rebuild(row, fragments)));
+    }
+
+    [Fact]
     public void The_same_template_written_in_another_key_order_is_one_fragment()
     {
         var fragments = new FragmentTable();
