@@ -302,12 +302,16 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         }
         // Kind, verdict, namespace and pod come from the templates' own text (what verify checks), not from the derived
         // columns beside it, so that editing those columns cannot hide entries from a query.
-        if (filter.Kind is not null || filter.Verdict is not null || filter.Namespace is not null || filter.Pod is not null)
+        if (filter.Kind is not null || filter.Kinds is not null || filter.Verdict is not null || filter.Namespace is not null || filter.Pod is not null)
         {
             var fragments = ReadFragments();
             if (filter.Kind is { } kind)
             {
                 conditions.Append(" AND template IN ").Append(IdList(fragments.Where(f => f.Facts.Kind == kind)));
+            }
+            if (filter.Kinds is { } kinds)
+            {
+                conditions.Append(" AND template IN ").Append(IdList(fragments.Where(f => f.Facts.Kind is { } k && kinds.Contains(k))));
             }
             if (filter.Verdict is { } verdict)
             {

@@ -5,6 +5,7 @@ using PolicyTrail.Core;
 using PolicyTrail.Core.Cluster;
 using PolicyTrail.Core.Decisions;
 using PolicyTrail.Core.Flows;
+using PolicyTrail.Identity.History;
 using PolicyTrail.Ingest.Attribution;
 using PolicyTrail.Ingest.Clusters;
 using PolicyTrail.Ledger.Entries;
@@ -30,6 +31,8 @@ public sealed class EntryBuilder(FragmentTable fragments)
     private readonly Dictionary<EndpointKey, uint> _endpoints = [];
     private readonly Dictionary<RootShape, uint> _roots = [];
     private readonly Dictionary<(string, string, string?, bool), uint> _sources = [];
+    private uint? _policyChange;
+    private uint? _inventoryChange;
 
     /// <summary>The row of a flow entry.</summary>
     public EntryRow Flow(FlowRecord flow, FlowAttribution attribution, long observedAt)
@@ -189,6 +192,90 @@ public sealed class EntryBuilder(FragmentTable fragments)
         w.Flush();
         row.Template = fragments.Intern(_buffer.WrittenSpan);
         return row;
+    }
+
+    /// <summary>
+    /// The entry of one change to a cluster object: policy-change for NetworkPolicy and admin policies, inventory-change
+    /// for the rest. Its content is kept whole in the row's body (canonical JSON): what changed, how, when (or within
+    /// which interval), who changed it when known, where it was learned, and the object as <see cref="Changes.ObjectEvidence"/> keeps it.
+    /// </summary>
+    public EntryRow Change(ClusterChange change, long observedAt)
+    {
+        var row = new EntryRow { Time = change.Time, ObservedAt = observedAt };
+        var w = Begin();
+        w.WriteStartObject();
+        w.WriteString("type", change.Type switch { ChangeType.Added => "added", ChangeType.Modified => "modified", _ => "deleted" });
+        w.WriteString("objectKind", change.Kind);
+        if (change.Namespace is not null)
+        {
+            w.WriteString("namespace", change.Namespace);
+        }
+        w.WriteString("name", change.Name);
+        if (change.Uid is not null)
+        {
+            w.WriteString("uid", change.Uid);
+        }
+        if (change.ResourceVersion is not null)
+        {
+            w.WriteString("resourceVersion", change.ResourceVersion);
+        }
+        if (change.NotBefore is { } notBefore)
+        {
+            w.WriteString("notBefore", new Timestamp(notBefore, 9).ToString());
+        }
+        if (change.User is not null)
+        {
+            w.WriteString("user", change.User);
+        }
+        w.WriteString("origin", change.Origin);
+        if (change.ObjectJson is { } json)
+        {
+            w.WritePropertyName("object");
+            w.WriteRawValue(Changes.ObjectEvidence.Reduce(change.Kind, System.Text.Encoding.UTF8.GetBytes(json)), skipInputValidation: true);
+        }
+        w.WriteEndObject();
+        w.Flush();
+        row.Body = Ledger.Canonical.JsonCanonicalizer.Canonicalize(_buffer.WrittenSpan);
+        var policy = change.Kind is ObjectKinds.NetworkPolicy or ObjectKinds.AdminNetworkPolicy or ObjectKinds.BaselineAdminNetworkPolicy;
+        row.Template = policy ? (_policyChange ??= ChangeTemplate("policy-change")) : (_inventoryChange ??= ChangeTemplate("inventory-change"));
+        return row;
+    }
+
+    /// <summary>A gap entry for an interval in which cluster changes may have been missed (a watch that was down).</summary>
+    public EntryRow ChangeGap(long from, long until, string reason, string origin, long observedAt)
+    {
+        var row = new EntryRow { Time = from, ObservedAt = observedAt, WindowStart = from, WindowEnd = until };
+        var w = Begin();
+        w.WriteStartObject();
+        w.WriteString("kind", "gap");
+        w.WriteString("index", EntrySlots.Placeholder(EntrySlots.Index));
+        w.WriteString("time", EntrySlots.TimePlaceholder(EntrySlots.Time, 9));
+        w.WriteString("observedAt", EntrySlots.TimePlaceholder(EntrySlots.ObservedAt, 3));
+        w.WriteStartObject("source");
+        w.WriteString("format", "kubernetes");
+        w.WriteString("origin", EntrySlots.Safe(origin));
+        w.WriteEndObject();
+        w.WriteString("from", EntrySlots.TimePlaceholder(EntrySlots.WindowStart, 9));
+        w.WriteString("until", EntrySlots.TimePlaceholder(EntrySlots.WindowEnd, 9));
+        w.WriteString("reason", EntrySlots.Safe(reason));
+        w.WriteEndObject();
+        w.Flush();
+        row.Template = fragments.Intern(_buffer.WrittenSpan);
+        return row;
+    }
+
+    private uint ChangeTemplate(string kind)
+    {
+        var w = Begin();
+        w.WriteStartObject();
+        w.WriteString("kind", kind);
+        w.WriteString("index", EntrySlots.Placeholder(EntrySlots.Index));
+        w.WriteString("time", EntrySlots.TimePlaceholder(EntrySlots.Time, 9));
+        w.WriteString("observedAt", EntrySlots.TimePlaceholder(EntrySlots.ObservedAt, 3));
+        w.WriteString("change", EntrySlots.Placeholder(EntrySlots.Body));
+        w.WriteEndObject();
+        w.Flush();
+        return fragments.Intern(_buffer.WrittenSpan);
     }
 
     private Utf8JsonWriter Begin()

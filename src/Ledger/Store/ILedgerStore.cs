@@ -103,6 +103,8 @@ public sealed record EntryFilter
     public long? Until { get; init; }
     /// <summary>Only these kinds.</summary>
     public EntryKind? Kind { get; init; }
+    /// <summary>Only entries of any of these kinds (with <see cref="Kind"/>, both must hold).</summary>
+    public IReadOnlyList<EntryKind>? Kinds { get; init; }
     /// <summary>Either endpoint in this namespace.</summary>
     public string? Namespace { get; init; }
     /// <summary>Either endpoint is this pod (with <see cref="Namespace"/>).</summary>

@@ -1,0 +1,98 @@
+using PolicyTrail.Identity.History;
+using PolicyTrail.Ingest.Entries;
+using PolicyTrail.Ledger.Writing;
+
+namespace PolicyTrail.Ingest.Changes;
+
+/// <summary>
+/// Appends cluster changes and watch gaps to the ledger as they arrive: committed (durable) every
+/// <paramref name="commitEntries"/> entries or once a second (<see cref="Tick"/>), with a checkpoint when the writer's
+/// policy says one is due and at <see cref="Complete"/>. Safe to call from several threads.
+/// </summary>
+public sealed class ChangeRecorder(LedgerWriter writer, TimeProvider? clock = null, int commitEntries = 10_000) : IClusterChangeSink
+{
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly EntryBuilder _entries = new(writer.Fragments);
+    private readonly Dictionary<string, long> _byKind = new(StringComparer.Ordinal);
+    private long _lastCommit = (clock ?? TimeProvider.System).GetTimestamp();
+
+    /// <summary>Changes recorded.</summary>
+    public long Changes { get; private set; }
+
+    /// <summary>Gaps recorded.</summary>
+    public long Gaps { get; private set; }
+
+    /// <summary>Changes recorded, by object kind.</summary>
+    public IReadOnlyDictionary<string, long> ByKind
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new Dictionary<string, long>(_byKind, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Record(ClusterChange change)
+    {
+        lock (_lock)
+        {
+            writer.Append(_entries.Change(change, Now()));
+            Changes++;
+            _byKind[change.Kind] = _byKind.GetValueOrDefault(change.Kind) + 1;
+            CommitIfDue();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Gap(long fromUnixNanos, long toUnixNanos, string reason)
+    {
+        lock (_lock)
+        {
+            writer.Append(_entries.ChangeGap(fromUnixNanos, toUnixNanos, reason, "watch", Now()));
+            Gaps++;
+            CommitIfDue();
+        }
+    }
+
+    /// <summary>Commits what is pending when the last commit is a second old (call it from a timer).</summary>
+    public void Tick()
+    {
+        lock (_lock)
+        {
+            if (writer.Pending > 0 && _clock.GetElapsedTime(_lastCommit) >= TimeSpan.FromSeconds(1))
+            {
+                Commit(wait: false);
+            }
+        }
+    }
+
+    /// <summary>Commits everything pending with a signed checkpoint and waits until it is durable.</summary>
+    public void Complete()
+    {
+        lock (_lock)
+        {
+            writer.Commit(checkpoint: true);
+            _lastCommit = _clock.GetTimestamp();
+        }
+    }
+
+    private void CommitIfDue()
+    {
+        if (writer.Pending >= commitEntries)
+        {
+            Commit(wait: false);
+        }
+    }
+
+    private void Commit(bool wait)
+    {
+        writer.Commit(checkpoint: writer.CheckpointDue, wait: wait);
+        _lastCommit = _clock.GetTimestamp();
+    }
+
+    private long Now() => (_clock.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.Ticks) * 100;
+}
