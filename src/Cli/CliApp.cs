@@ -43,6 +43,7 @@ internal static class CliApp
             Commands.Ledger.ProveCommand.Register(config);
             Commands.Ledger.VerifyProofCommand.Register(config);
             Commands.Ledger.QueryCommand.Register(config);
+            Commands.Snapshot.SnapshotBranch.Register(config);
         });
         try
         {

@@ -48,6 +48,8 @@ public sealed class IngestSummary
     public long Gaps { get; set; }
     /// <summary>Policy-change entries appended.</summary>
     public long PolicyChanges { get; set; }
+    /// <summary>Of those, changes to objects the identity history follows (namespaces, NetworkPolicies, admin policies).</summary>
+    public long ClusterChanges { get; set; }
     /// <summary>Inventory-change entries appended (cluster snapshots).</summary>
     public long Snapshots { get; set; }
     /// <summary>Flows PolicyTrail allows.</summary>
@@ -306,6 +308,11 @@ public sealed class IngestRun
             case GapRecord:
                 Append(_entries.Record(record, _observedAt));
                 _summary.Gaps++;
+                break;
+            case PolicyChangeRecord audit when Changes.AuditChanges.From(audit) is { } change:
+                Append(_entries.Change(change, _observedAt));
+                _summary.PolicyChanges++;
+                _summary.ClusterChanges++;
                 break;
             default:
                 Append(_entries.Record(record, _observedAt));

@@ -95,20 +95,12 @@ internal sealed class IngestCommand(Terminal terminal) : Command<IngestSettings>
             var s = version.Snapshot;
             terminal.Error.WriteLine($"cluster {version.Name}: {s.Pods.Count} pods, {s.NetworkPolicies.Count} networkpolicies, in force from {version.TakenAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}");
         }
-        var storeFolder = Path.GetDirectoryName(Path.GetFullPath(settings.Store)) ?? ".";
-        using var signer = SigningKey(settings.Key, storeFolder);
-        using var store = StoreOpener.Open(settings.Store, readOnly: false);
-        // One log, one key: checkpoints signed by two keys would fail verification with either.
-        if (store.ReadCheckpoints().LastOrDefault() is { } last
-            && !SignedNote.Open(System.Text.Encoding.UTF8.GetBytes(last.Note), NoteVerifier.FromKey(signer.VerifierKey)).IsVerified)
-        {
-            throw new UserInputException($"{settings.Store}: its checkpoints are not signed by {signer.Name}+{signer.KeyId:x8}; ingest with the key that signed them (--key)");
-        }
-        var writer = LedgerWriter.Open(store, signer, Origin(signer), new CheckpointPolicy
+        using var session = LedgerSession.Open(settings.Store, settings.Key, new CheckpointPolicy
         {
             EveryEntries = settings.CheckpointEvery,
             Every = TimeSpan.FromSeconds(settings.CheckpointInterval),
-        });
+        }, terminal.Error);
+        var (store, writer) = (session.Store, session.Writer);
         var startSize = writer.Size;
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -199,34 +191,6 @@ internal sealed class IngestCommand(Terminal terminal) : Command<IngestSettings>
             }
         };
     }
-
-    private NoteSigner SigningKey(string? option, string storeFolder)
-    {
-        var path = option ?? Path.Combine(storeFolder, Keys.KeysInitCommand.SignerFile);
-        if (option is null && !File.Exists(path))
-        {
-            var name = $"policytrail/{Environment.MachineName.ToLowerInvariant()}";
-            var (signerKey, verifierKey) = NoteKeys.Generate(name);
-            Keys.KeysInitCommand.WriteSecret(path, signerKey + "\n");
-            File.WriteAllText(Path.Combine(storeFolder, Keys.KeysInitCommand.VerifierFile), verifierKey + "\n", new UTF8Encoding(false));
-            terminal.Error.WriteLine($"no signing key given: created {path} (mode 0600) and {Path.Combine(storeFolder, Keys.KeysInitCommand.VerifierFile)}; verifier key: {verifierKey}");
-        }
-        if (!File.Exists(path))
-        {
-            throw new UserInputException($"{path}: no such signing key (create one with 'policytrail keys init')");
-        }
-        try
-        {
-            return NoteSigner.FromKey(File.ReadAllText(path).Trim());
-        }
-        catch (FormatException e)
-        {
-            throw new UserInputException($"{path}: not a signing key: {e.Message}");
-        }
-    }
-
-    private static string Origin(NoteSigner signer) =>
-        $"{signer.Name}/log-{DateTime.UtcNow:yyyyMMdd}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4))}";
 
     private static FileStream OpenRejects(string path)
     {

@@ -189,6 +189,21 @@ internal sealed class QueryCommand(Terminal terminal) : Command<QuerySettings>
     /// <summary>The fields of an entry that tables and CSV show.</summary>
     private sealed record Flat(string Index, string Kind, string Time, string Src, string Dst, string Protocol, string Reported, string Verdict, string Agreement, string Policy, JsonElement Entry)
     {
+        private static string ChangeOf(JsonElement change)
+        {
+            var name = Str(change, "namespace") is { } ns ? $"{ns}/{Str(change, "name")}" : Str(change, "name");
+            var text = $"{Str(change, "type")} {Str(change, "objectKind")} {name}";
+            if (Str(change, "resourceVersion") is { } version)
+            {
+                text += $" (resourceVersion {version})";
+            }
+            if (Str(change, "user") is { } user)
+            {
+                text += $" by {user}";
+            }
+            return Str(change, "notBefore") is { } notBefore ? $"{text}, after {notBefore}" : text;
+        }
+
         public static Flat Of(JsonElement e)
         {
             var kind = Str(e, "kind") ?? "?";
@@ -196,6 +211,7 @@ internal sealed class QueryCommand(Terminal terminal) : Command<QuerySettings>
             var policy = kind switch
             {
                 "flow" => PolicyOf(decision),
+                _ when e.TryGetProperty("change", out var c) && c.ValueKind == JsonValueKind.Object => ChangeOf(c),
                 "gap" => Str(e, "reason") ?? "",
                 "inventory-change" => $"snapshot {Str(e.GetProperty("snapshot"), "name")}",
                 _ => $"{Str(e, "verb")} {Str(e, "resource")} {Str(e, "namespace")}/{Str(e, "name")}",
