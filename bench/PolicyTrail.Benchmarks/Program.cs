@@ -66,6 +66,12 @@ if (args.Length > 1 && args[0] == "read-entries")
     }
     return 0;
 }
+// "watch-replay FILE [events] [seed]" records that many watch events of a churning cluster into a new DuckDB store.
+if (args.Length > 1 && args[0] == "watch-replay")
+{
+    return WatchReplay.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1_000_000,
+        args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 7);
+}
 if (args.Length > 1 && args[0] == "store-info")
 {
     return StoreSize.Describe(args[1]);

@@ -230,8 +230,22 @@ public sealed class EntryBuilder(FragmentTable fragments)
         w.WriteString("origin", change.Origin);
         if (change.ObjectJson is { } json)
         {
-            w.WritePropertyName("object");
-            w.WriteRawValue(Changes.ObjectEvidence.Reduce(change.Kind, System.Text.Encoding.UTF8.GetBytes(json)), skipInputValidation: true);
+            byte[]? reduced = null;
+            try
+            {
+                reduced = Changes.ObjectEvidence.Reduce(change.Kind, System.Text.Encoding.UTF8.GetBytes(json));
+            }
+            catch (JsonException e)
+            {
+                // Kept as it came, with the reason: the ledger loses nothing, and the history skips what it cannot read.
+                w.WriteString("objectText", json);
+                w.WriteString("objectError", e.Message);
+            }
+            if (reduced is not null)
+            {
+                w.WritePropertyName("object");
+                w.WriteRawValue(reduced, skipInputValidation: true);
+            }
         }
         w.WriteEndObject();
         w.Flush();
