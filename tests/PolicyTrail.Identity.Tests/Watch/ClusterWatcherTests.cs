@@ -124,4 +124,206 @@ public sealed class ClusterWatcherTests
         Assert.Empty(h.Sink.Gaps);
         Assert.Empty(h.Warnings);
     }
+
+    [Fact]
+    public async Task A_bookmark_advances_the_resourceVersion_that_the_reconnect_uses()
+    {
+        await using var h = await WatchHarness.CreateAsync();
+        var pods = h.Server["pods"];
+        pods.Put("shop", "a", emit: false);
+        await h.StartAsync();
+
+        var bookmark = pods.Bookmark();
+        pods.Close();
+        await h.Server.WaitForWatchesAsync("pods", 2);
+
+        Assert.Equal(bookmark, h.Server.Watches("pods")[1].ResourceVersion);
+        Assert.Single(h.Sink.Of(ObjectKinds.Pod));
+        Assert.Empty(h.Sink.Gaps);
+        // A server that ends a watch cleanly (its timeout) is no failure: nothing to warn about.
+        Assert.Empty(h.Warnings);
+    }
+
+    [Fact]
+    public async Task Error_410_relists_and_reconciles_against_the_known_state_with_a_gap()
+    {
+        await using var h = await WatchHarness.CreateAsync();
+        var pods = h.Server["pods"];
+        pods.Put("shop", "keep", emit: false);
+        pods.Put("shop", "change", emit: false);
+        pods.Put("shop", "gone", emit: false);
+        await h.StartAsync();
+        var live = pods.Put("shop", "live");
+        await h.Sink.WaitForAsync(s => s.Of(ObjectKinds.Pod).Count == 4, "the live event");
+
+        // While the watch falls too far behind, the cluster changes and the server can only answer 410.
+        var changed = pods.Put("shop", "change", new Dictionary<string, string> { ["v"] = "2" }, emit: false);
+        pods.Remove("shop", "gone", emit: false);
+        var added = pods.Put("shop", "new", emit: false);
+        var relistRv = h.Server.CurrentResourceVersion;
+        pods.Expire();
+        await h.Sink.WaitForAsync(s => s.Gaps.Count == 1, "the gap");
+        await h.Server.WaitForWatchesAsync("pods", 2);
+
+        var after = h.Sink.Of(ObjectKinds.Pod).Skip(4).ToList();
+        Assert.Equal(["Modified shop/change", "Added shop/new", "Deleted shop/gone"], after.Select(x => $"{x.Type} {x.Key}"));
+        var gap = Assert.Single(h.Sink.Gaps);
+        Assert.StartsWith("pods: watch disconnected: 410 Expired", gap.Reason, StringComparison.Ordinal);
+        Assert.True(gap.From < gap.To);
+        Assert.All(after, x => Assert.Equal((gap.From, gap.To), (x.NotBefore!.Value, x.Time)));
+        Assert.Equal(Rv(changed), after[0].ResourceVersion);
+        Assert.Equal(Uid(added), after[1].Uid);
+        // The deletion carries the last state known.
+        Assert.Equal("gone", JsonNode.Parse(after[2].ObjectJson!)!["metadata"]!["name"]!.GetValue<string>());
+        Assert.DoesNotContain(h.Sink.Of(ObjectKinds.Pod), x => x.Key == "shop/keep" && x.Type != ChangeType.Added);
+        Assert.Equal(2, h.Server.Requests.Count(r => r.Path == "/api/v1/pods" && !r.Watch));
+        Assert.Equal(relistRv, h.Server.Watches("pods")[1].ResourceVersion);
+        Assert.Equal(Rv(live), h.Sink.Of(ObjectKinds.Pod)[3].ResourceVersion);
+        Assert.Contains(h.Warnings, w => w.StartsWith("pods: watch disconnected: 410", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_dropped_connection_resumes_from_the_last_resourceVersion_without_a_gap()
+    {
+        await using var h = await WatchHarness.CreateAsync();
+        var pods = h.Server["pods"];
+        await h.StartAsync();
+
+        var x = pods.Put("shop", "x");
+        await h.Sink.WaitForAsync(s => s.Of(ObjectKinds.Pod).Count == 1, "the live event");
+        pods.Drop();
+        // Happens while the watch is down: the resumed stream replays it first.
+        pods.Put("shop", "y");
+        await h.Server.WaitForWatchesAsync("pods", 2);
+        await h.Sink.WaitForAsync(s => s.Of(ObjectKinds.Pod).Count == 2, "the replayed event");
+        pods.Bookmark();
+        pods.Put("shop", "z");
+        await h.Sink.WaitForAsync(s => s.Of(ObjectKinds.Pod).Count == 3, "the live event");
+
+        Assert.Equal(Rv(x), h.Server.Watches("pods")[1].ResourceVersion);
+        var changes = h.Sink.Of(ObjectKinds.Pod);
+        Assert.Equal(["Added shop/x", "Added shop/y", "Added shop/z"], changes.Select(c => $"{c.Type} {c.Key}"));
+        Assert.Null(changes[0].NotBefore);
+        // y happened at some time after the drop, not when it was received.
+        Assert.True(changes[1].NotBefore > changes[0].Time && changes[1].NotBefore < changes[1].Time, "replayed change is uncertain since the drop");
+        Assert.Null(changes[2].NotBefore);
+        Assert.Empty(h.Sink.Gaps);
+        Assert.Single(h.Warnings, w => w.StartsWith("pods: watch disconnected: ", StringComparison.Ordinal) && w.EndsWith("; reconnecting", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_reconnect_refused_with_410_relists_with_one_gap_from_the_drop()
+    {
+        await using var h = await WatchHarness.CreateAsync();
+        var pods = h.Server["pods"];
+        pods.Put("shop", "a", emit: false);
+        await h.StartAsync();
+
+        pods.RefuseNextWatch(500);
+        pods.RefuseNextWatch(410);
+        pods.Remove("shop", "a", emit: false);
+        pods.Drop();
+        await h.Sink.WaitForAsync(s => s.Gaps.Count == 1, "the gap");
+        await h.Server.WaitForWatchesAsync("pods", 4);
+
+        var gap = Assert.Single(h.Sink.Gaps);
+        // The first failure names the gap; what made a relist necessary follows.
+        Assert.StartsWith("pods: watch disconnected: ", gap.Reason, StringComparison.Ordinal);
+        Assert.Contains("resuming failed: 410", gap.Reason, StringComparison.Ordinal);
+        var deleted = h.Sink.Of(ObjectKinds.Pod)[^1];
+        Assert.Equal((ChangeType.Deleted, "shop/a", gap.From, gap.To), (deleted.Type, deleted.Key, deleted.NotBefore!.Value, deleted.Time));
+        // Three refused or failed attempts, then the relist and a watch from its resourceVersion.
+        var watches = h.Server.Watches("pods");
+        Assert.Equal(watches[0].ResourceVersion, watches[1].ResourceVersion);
+        Assert.Equal(watches[0].ResourceVersion, watches[2].ResourceVersion);
+        Assert.NotEqual(watches[0].ResourceVersion, watches[3].ResourceVersion);
+    }
+
+    [Fact]
+    public async Task Admin_policies_not_served_are_skipped_with_one_warning()
+    {
+        await using var h = await WatchHarness.CreateAsync();
+        h.Server.AdminPoliciesServed = false;
+        h.Server["pods"].Put("shop", "a", emit: false);
+        await h.StartAsync();
+        await h.Server.WaitForWatchesAsync("jobs", 1);
+        await h.Sink.WaitForAsync(_ => h.Warnings.Count > 0, "a warning");
+
+        var warning = Assert.Single(h.Warnings);
+        Assert.Equal($"adminnetworkpolicies, baselineadminnetworkpolicies: not watched: the server does not serve {FakeApiServer.AdminGroupVersion}", warning);
+        Assert.DoesNotContain(h.Server.Requests, r => r.Path.Contains("adminnetworkpolicies", StringComparison.Ordinal));
+        Assert.Single(h.Sink.Of(ObjectKinds.Pod));
+    }
+
+    [Fact]
+    public async Task Admin_policies_are_watched_when_served()
+    {
+        await using var h = await WatchHarness.CreateAsync();
+        h.Server["adminnetworkpolicies"].Put(null, "deny-all", emit: false);
+        await h.StartAsync();
+        await h.Server.WaitForWatchesAsync("adminnetworkpolicies", 1);
+        await h.Server.WaitForWatchesAsync("baselineadminnetworkpolicies", 1);
+        h.Server["baselineadminnetworkpolicies"].Put(null, "default");
+        await h.Sink.WaitForAsync(s => s.Of(ObjectKinds.BaselineAdminNetworkPolicy).Count == 1, "the baseline policy");
+
+        var anp = Assert.Single(h.Sink.Of(ObjectKinds.AdminNetworkPolicy));
+        Assert.Equal((ChangeType.Added, "deny-all", (string?)null), (anp.Type, anp.Key, anp.Namespace));
+        Assert.Equal(FakeApiServer.AdminGroupVersion, JsonNode.Parse(anp.ObjectJson!)!["apiVersion"]!.GetValue<string>());
+        var banp = Assert.Single(h.Sink.Of(ObjectKinds.BaselineAdminNetworkPolicy));
+        Assert.Equal((ChangeType.Added, "default"), (banp.Type, banp.Name));
+        Assert.Null(banp.NotBefore);
+        Assert.True(h.Server.Watches("adminnetworkpolicies")[0].AllowWatchBookmarks);
+        Assert.Empty(h.Warnings);
+    }
+
+    [Fact]
+    public async Task A_forbidden_resource_is_skipped_with_one_warning()
+    {
+        await using var h = await WatchHarness.CreateAsync();
+        h.Server["nodes"].ListStatus = 403;
+        await h.StartAsync();
+        await h.Sink.WaitForAsync(_ => h.Warnings.Count > 0, "a warning");
+        await h.Server.WaitForWatchesAsync("jobs", 1);
+
+        Assert.Equal("nodes: not watched: access is forbidden (403 Forbidden)", Assert.Single(h.Warnings));
+        Assert.Empty(h.Server.Watches("nodes"));
+    }
+
+    [Fact]
+    public async Task Cancellation_stops_every_watch_and_returns()
+    {
+        await using var h = await WatchHarness.CreateAsync();
+        h.Server["pods"].Put("shop", "a", emit: false);
+        await h.StartAsync();
+        foreach (var plural in new[] { "namespaces", "nodes", "services", "endpointslices", "networkpolicies", "replicasets", "jobs", "adminnetworkpolicies", "baselineadminnetworkpolicies" })
+        {
+            await h.Server.WaitForWatchesAsync(plural, 1);
+        }
+
+        await h.StopAsync();
+        Assert.True(h.Run!.IsCompletedSuccessfully);
+        var count = h.Sink.Changes.Count;
+        h.Server["pods"].Put("shop", "late");
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Equal(count, h.Sink.Changes.Count);
+        Assert.Empty(h.Sink.Gaps);
+        Assert.Empty(h.Warnings);
+    }
+}
+
+public sealed class BackoffTests
+{
+    [Fact]
+    public void Delays_double_with_jitter_up_to_the_cap_and_start_over_after_a_reset()
+    {
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30));
+        var delays = Enumerable.Range(0, 12).Select(_ => backoff.Next().TotalMilliseconds).ToList();
+        for (var i = 0; i < delays.Count; i++)
+        {
+            var ceiling = Math.Min(30_000, 500 * Math.Pow(2, i));
+            Assert.InRange(delays[i], ceiling / 2, ceiling);
+        }
+        backoff.Reset();
+        Assert.InRange(backoff.Next().TotalMilliseconds, 250, 500);
+    }
 }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -160,10 +159,10 @@ public sealed class FakeApiServer : IAsyncDisposable
                 await Json(context, ResourceList($"{g}/{ver}"));
                 return;
             case ["api", "v1", var plural] when _resources.TryGetValue(plural, out var r) && r.GroupVersion == "v1":
-                await r.ServeAsync(context, watch);
+                await r.ServeAsync(context, watch, rv);
                 return;
             case ["apis", var g, var ver, var plural] when _resources.TryGetValue(plural, out var r) && r.GroupVersion == $"{g}/{ver}" && IsServed(r.GroupVersion):
-                await r.ServeAsync(context, watch);
+                await r.ServeAsync(context, watch, rv);
                 return;
             default:
                 await Status(context, 404, "NotFound", "the server could not find the requested resource");
@@ -227,7 +226,10 @@ public sealed class FakeResource
 {
     private readonly FakeApiServer _server;
     private readonly ConcurrentDictionary<string, JsonObject> _objects = new();
-    private readonly Channel<Func<HttpContext, Task<bool>>> _script = Channel.CreateUnbounded<Func<HttpContext, Task<bool>>>();
+    private readonly Lock _lock = new();
+    private readonly List<Step> _steps = [];
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _completed;
 
     internal FakeResource(FakeApiServer server, string plural, string groupVersion, string kind, bool namespaced)
     {
@@ -311,39 +313,60 @@ public sealed class FakeResource
     }
 
     /// <summary>Queues an ERROR event with a 410 Expired Status; the stream then ends, as the API server does.</summary>
-    public void Expire() => Enqueue(async context =>
+    public void Expire() => Enqueue(new Step(null, async context =>
     {
         await WriteEventAsync(context, "ERROR", FakeApiServer.StatusObject(410, "Expired", "too old resource version"));
         return false;
-    });
+    }));
 
     /// <summary>Queues an abrupt end of the current watch connection (reset, no clean end of the response).</summary>
-    public void Drop() => Enqueue(context =>
+    public void Drop() => Enqueue(new Step(null, context =>
     {
         context.Abort();
         return Task.FromResult(false);
-    });
+    }));
 
     /// <summary>Queues a clean end of the current watch response (as when the server's watch timeout ends it).</summary>
-    public void Close() => Enqueue(_ => Task.FromResult(false));
+    public void Close() => Enqueue(new Step(null, _ => Task.FromResult(false)));
 
-    internal void Complete() => _script.Writer.TryComplete();
+    internal void Complete()
+    {
+        lock (_lock)
+        {
+            _completed = true;
+            _changed.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// One scripted step. Events carry their resourceVersion and, as on a real server, every watch from an older
+    /// resourceVersion delivers them (so a reconnect replays what its client missed); the other steps (drop, close,
+    /// ERROR) happen once, to whichever watch reaches them first.
+    /// </summary>
+    private sealed record Step(long? ResourceVersion, Func<HttpContext, Task<bool>> Run)
+    {
+        public bool Consumed { get; set; }
+    }
 
     private void Event(string type, JsonObject obj)
     {
         var copy = obj.DeepClone();
-        Enqueue(async context =>
+        var rv = long.Parse(obj["metadata"]!["resourceVersion"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+        Enqueue(new Step(rv, async context =>
         {
             await WriteEventAsync(context, type, copy);
             return true;
-        });
+        }));
     }
 
-    private void Enqueue(Func<HttpContext, Task<bool>> step)
+    private void Enqueue(Step step)
     {
-        if (!_script.Writer.TryWrite(step))
+        lock (_lock)
         {
-            throw new InvalidOperationException("the server is stopped");
+            _steps.Add(step);
+            var changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            changed.TrySetResult();
         }
     }
 
@@ -354,7 +377,7 @@ public sealed class FakeResource
         await context.Response.Body.FlushAsync(context.RequestAborted);
     }
 
-    internal async Task ServeAsync(HttpContext context, bool watch)
+    internal async Task ServeAsync(HttpContext context, bool watch, string? resourceVersion)
     {
         if (!watch)
         {
@@ -391,11 +414,39 @@ public sealed class FakeResource
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/json";
         await context.Response.Body.FlushAsync(context.RequestAborted);
+        var from = long.TryParse(resourceVersion, CultureInfo.InvariantCulture, out var parsed) ? parsed : 0;
+        var cursor = 0;
         try
         {
-            while (await _script.Reader.WaitToReadAsync(context.RequestAborted))
+            while (true)
             {
-                if (_script.Reader.TryRead(out var step) && !await step(context))
+                Step? next = null;
+                Task changed;
+                lock (_lock)
+                {
+                    while (next is null && cursor < _steps.Count)
+                    {
+                        var step = _steps[cursor++];
+                        if (step.ResourceVersion is { } rv ? rv <= from : step.Consumed)
+                        {
+                            continue;
+                        }
+                        step.Consumed = true;
+                        next = step;
+                    }
+                    if (next is null && _completed)
+                    {
+                        return;
+                    }
+                    changed = _changed.Task;
+                }
+                if (next is null)
+                {
+                    await changed.WaitAsync(context.RequestAborted);
+                    continue;
+                }
+                from = next.ResourceVersion ?? from;
+                if (!await next.Run(context))
                 {
                     return;
                 }
