@@ -10,7 +10,7 @@ namespace PolicyTrail.Identity.Watch;
 /// change and each interval not watched handed to an <see cref="IClusterChangeSink"/>.
 /// </summary>
 /// <remarks>
-/// Semantics (docs/watch.md says the same for users):
+/// Semantics (docs/WATCH.md says the same for users):
 /// <list type="bullet">
 /// <item>Start-up list: every object is Added with Time = list time and NotBefore = its creationTimestamp (the
 /// state is in force at the list time, since some time after creation). No gap: nothing was watched before.</item>
