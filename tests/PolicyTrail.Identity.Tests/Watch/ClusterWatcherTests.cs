@@ -300,8 +300,10 @@ public sealed class ClusterWatcherTests
             await h.Server.WaitForWatchesAsync(plural, 1);
         }
 
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
         await h.StopAsync();
         Assert.True(h.Run!.IsCompletedSuccessfully);
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(2), $"stopping took {stopping.Elapsed}");
         var count = h.Sink.Changes.Count;
         h.Server["pods"].Put("shop", "late");
         await Task.Delay(50, TestContext.Current.CancellationToken);

@@ -63,12 +63,17 @@ internal sealed class WatchCommand(Terminal terminal) : AsyncCommand<WatchSettin
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        var errorLock = new Lock();
         var watcher = new ClusterWatcher(client, writer, new ClusterWatcherOptions
         {
+            // Warnings come from the loops of several resources at once.
             Warning = line =>
             {
-                terminal.Error.WriteLine($"policytrail: warning: {line}");
-                terminal.Error.Flush();
+                lock (errorLock)
+                {
+                    terminal.Error.WriteLine($"policytrail: warning: {line}");
+                    terminal.Error.Flush();
+                }
             },
         });
         await terminal.Error.WriteLineAsync($"watch: following {ServerName(client)}; Ctrl-C or SIGTERM stops");
