@@ -35,6 +35,7 @@ internal static class CliApp
             config.AddExample("parse", "flows.jsonl", "-o", "table");
             config.AddExample("ingest", "--cluster", "examples/cluster", "examples/flows/hubble.jsonl");
             config.AddExample("verify");
+            config.AddExample("watch", "--out", "changes.jsonl");
             Commands.Explain.ExplainCommand.Register(config);
             Commands.Parse.ParseCommand.Register(config);
             Commands.Keys.KeysInitCommand.Register(config);
@@ -44,6 +45,7 @@ internal static class CliApp
             Commands.Ledger.VerifyProofCommand.Register(config);
             Commands.Ledger.QueryCommand.Register(config);
             Commands.Snapshot.SnapshotBranch.Register(config);
+            Commands.Watch.WatchCommand.Register(config);
         });
         try
         {

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using PolicyTrail.Cli.Tests.Support;
+using PolicyTrail.Identity.Tests.Watch;
+
+namespace PolicyTrail.Cli.Tests.Watch;
+
+/// <summary><c>policytrail watch</c> against the fake API server: the real program as a child process, stopped by SIGTERM.</summary>
+public sealed class WatchCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("policytrail-watch-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task Watch_writes_json_lines_until_SIGTERM_then_exits_0_with_a_summary()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeApiServer.StartAsync();
+        server.AdminPoliciesServed = false;
+        server["namespaces"].Put(null, "shop", emit: false);
+        server["pods"].Put("shop", "web-1", new Dictionary<string, string> { ["app"] = "web" }, emit: false);
+        var kubeconfig = server.WriteKubeconfig(Path.Combine(_dir, "kubeconfig"));
+        var output = Path.Combine(_dir, "changes.jsonl");
+
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "policytrail.dll"), "watch", "--kubeconfig", kubeconfig, "--out", output })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        try
+        {
+            await server.WaitForWatchesAsync("pods", 1, TimeSpan.FromSeconds(30));
+            server["pods"].Put("shop", "web-2");
+            await WaitForLinesAsync(output, 3);
+            server["pods"].Drop();
+            server["pods"].Expire();
+            await WaitForLinesAsync(output, 4);
+        }
+        finally
+        {
+            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync(ct);
+        }
+        await process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(20), ct);
+
+        var errors = await stderr;
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {errors}");
+        Assert.Equal("", await stdout);
+        Assert.Contains("watch: stopped: 3 changes (Pod 2, Namespace 1), 1 gap", errors, StringComparison.Ordinal);
+        Assert.Contains("policytrail: warning: adminnetworkpolicies, baselineadminnetworkpolicies: not watched", errors, StringComparison.Ordinal);
+
+        var lines = (await File.ReadAllLinesAsync(output, ct)).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        Assert.Equal(4, lines.Count);
+        var changes = lines.Where(l => l["record"]!.GetValue<string>() == "change").ToList();
+        Assert.Equal(
+            ["Added Namespace shop", "Added Pod shop/web-1", "Added Pod shop/web-2"],
+            changes.Select(c => $"{c["type"]} {c["kind"]} {(c["namespace"] is { } ns ? ns + "/" : "")}{c["name"]}").Order(StringComparer.Ordinal));
+        var web1 = changes.Single(c => c["name"]!.GetValue<string>() == "web-1");
+        Assert.Equal("2026-11-01T08:00:00.000000000Z", web1["notBefore"]!.GetValue<string>());
+        Assert.Equal("web", web1["object"]!["metadata"]!["labels"]!["app"]!.GetValue<string>());
+        Assert.Equal("Pod", web1["object"]!["kind"]!.GetValue<string>());
+        var web2 = changes.Single(c => c["name"]!.GetValue<string>() == "web-2");
+        Assert.Null(web2["notBefore"]);
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$", web2["time"]!.GetValue<string>());
+        var gap = lines[^1];
+        Assert.Equal("gap", gap["record"]!.GetValue<string>());
+        Assert.StartsWith("pods: watch disconnected: ", gap["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.True(string.CompareOrdinal(gap["from"]!.GetValue<string>(), gap["to"]!.GetValue<string>()) < 0);
+    }
+
+    [Fact]
+    public async Task Store_without_out_says_it_is_not_wired_yet_and_exits_2()
+    {
+        var r = await CliRunner.RunAsync("watch", "--store", Path.Combine(_dir, "audit.duckdb"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("", r.Stdout);
+        Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("recording to the store", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("not wired yet", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_kubeconfig_is_one_clear_line_and_exit_2()
+    {
+        var missing = Path.Combine(_dir, "nope");
+        var r = await CliRunner.RunAsync("watch", "--kubeconfig", missing, "--out", "-");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"policytrail: {missing}: no such kubeconfig file\n", r.Stderr);
+    }
+
+    private static async Task WaitForLinesAsync(string path, int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!File.Exists(path) || File.ReadAllLines(path).Length < count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{path}: fewer than {count} lines: {(File.Exists(path) ? File.ReadAllText(path) : "(none)")}");
+            }
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+    }
+}
