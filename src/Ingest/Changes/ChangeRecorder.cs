@@ -9,7 +9,7 @@ namespace PolicyTrail.Ingest.Changes;
 /// <paramref name="commitEntries"/> entries or once a second (<see cref="Tick"/>), with a checkpoint when the writer's
 /// policy says one is due and at <see cref="Complete"/>. Safe to call from several threads.
 /// </summary>
-public sealed class ChangeRecorder(LedgerWriter writer, TimeProvider? clock = null, int commitEntries = 10_000) : IClusterChangeSink
+public sealed class ChangeRecorder(LedgerWriter writer, TimeProvider? clock = null, int commitEntries = 10_000, string? positionKey = null) : IClusterChangeSink
 {
     private readonly Lock _lock = new();
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
@@ -75,6 +75,10 @@ public sealed class ChangeRecorder(LedgerWriter writer, TimeProvider? clock = nu
     {
         lock (_lock)
         {
+            if (positionKey is not null)
+            {
+                writer.SetPosition(new Ledger.Store.SourcePosition(positionKey, "", Changes + Gaps, 0, _clock.GetUtcNow()));
+            }
             writer.Commit(checkpoint: true);
             _lastCommit = _clock.GetTimestamp();
         }
@@ -88,8 +92,19 @@ public sealed class ChangeRecorder(LedgerWriter writer, TimeProvider? clock = nu
         }
     }
 
+    /// <summary>
+    /// When a recorder with the same position key last committed in an earlier run (the time up to which that
+    /// run was recording), or null.
+    /// </summary>
+    public DateTimeOffset? LastRecorded => positionKey is null ? null : writer.Position(positionKey)?.Updated;
+
     private void Commit(bool wait)
     {
+        if (positionKey is not null)
+        {
+            // Committed with the entries: the next run knows until when this one was recording.
+            writer.SetPosition(new Ledger.Store.SourcePosition(positionKey, "", Changes + Gaps, 0, _clock.GetUtcNow()));
+        }
         writer.Commit(checkpoint: writer.CheckpointDue, wait: wait);
         _lastCommit = _clock.GetTimestamp();
     }

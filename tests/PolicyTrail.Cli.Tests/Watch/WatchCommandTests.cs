@@ -73,14 +73,63 @@ public sealed class WatchCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Store_without_out_says_it_is_not_wired_yet_and_exits_2()
+    public async Task Watch_records_changes_in_the_store_and_a_second_run_records_the_time_it_was_not_watching()
     {
-        var r = await CliRunner.RunAsync("watch", "--store", Path.Combine(_dir, "audit.duckdb"));
-        Assert.Equal(2, r.ExitCode);
-        Assert.Equal("", r.Stdout);
-        Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("recording to the store", r.Stderr, StringComparison.Ordinal);
-        Assert.Contains("not wired yet", r.Stderr, StringComparison.Ordinal);
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await FakeApiServer.StartAsync();
+        server.AdminPoliciesServed = false;
+        server["namespaces"].Put(null, "shop", emit: false);
+        server["pods"].Put("shop", "web-1", new Dictionary<string, string> { ["app"] = "web" }, emit: false);
+        var kubeconfig = server.WriteKubeconfig(Path.Combine(_dir, "kubeconfig"));
+        var store = Path.Combine(_dir, "audit.duckdb");
+        var output = Path.Combine(_dir, "changes.jsonl");
+
+        async Task<string> RunUntil(int lines, Action? then = null)
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "policytrail.dll"), "watch", "--kubeconfig", kubeconfig, "--store", store, "--out", output })
+            {
+                start.ArgumentList.Add(arg);
+            }
+            using var process = Process.Start(start)!;
+            var stderr = process.StandardError.ReadToEndAsync(ct);
+            try
+            {
+                await WaitForLinesAsync(output, lines);
+                then?.Invoke();
+                if (then is not null)
+                {
+                    await WaitForLinesAsync(output, lines + 1);
+                }
+            }
+            finally
+            {
+                using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                await kill.WaitForExitAsync(ct);
+            }
+            await process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(20), ct);
+            var errors = await stderr;
+            Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {errors}");
+            return errors;
+        }
+
+        var first = await RunUntil(2, () => server["pods"].Put("shop", "web-2"));
+        Assert.Contains("ledger " + store + ": 3 entries, checkpoint signed", first, StringComparison.Ordinal);
+        var second = await RunUntil(6);
+        Assert.Contains("1 gap", second, StringComparison.Ordinal);
+
+        var verify = await CliRunner.RunAsync("verify", "--store", store);
+        Assert.True(verify.ExitCode == 0, verify.Stderr + verify.Stdout);
+        var query = await CliRunner.RunAsync("query", "--store", store, "-o", "jsonl");
+        var entries = query.StdoutLines.Select(l => JsonNode.Parse(l)!.AsObject()).ToArray();
+        Assert.Equal(7, entries.Length); // 3 changes, then the gap and the 3 objects listed again
+        Assert.Equal(["inventory-change", "inventory-change", "inventory-change", "gap", "inventory-change", "inventory-change", "inventory-change"],
+            entries.Select(e => (string?)e["kind"]));
+        Assert.StartsWith("not watching http://127.0.0.1:", (string?)entries[3]["reason"], StringComparison.Ordinal);
+        Assert.True(string.CompareOrdinal((string?)entries[3]["from"], (string?)entries[3]["until"]) < 0);
+        var pod = entries.Select(e => e["change"]).OfType<JsonObject>().First(c => (string?)c["name"] == "web-1");
+        Assert.Equal("Pod", (string?)pod["objectKind"]);
+        Assert.Equal("web", (string?)pod["object"]!["metadata"]!["labels"]!["app"]);
     }
 
     [Fact]

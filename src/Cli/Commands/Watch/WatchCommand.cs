@@ -2,7 +2,9 @@ using System.ComponentModel;
 using System.Runtime.InteropServices;
 using k8s;
 using k8s.Exceptions;
+using PolicyTrail.Identity.History;
 using PolicyTrail.Identity.Watch;
+using PolicyTrail.Ingest.Changes;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -20,12 +22,16 @@ internal sealed class WatchSettings : CommandSettings
     public string? Context { get; set; }
 
     [CommandOption("--out <FILE>")]
-    [Description("Write each change and each gap as one JSON line to FILE (appended; '-' for standard output), flushed as it happens. Example: --out changes.jsonl")]
+    [Description("Also (or, without --store, only) write each change and each gap as one JSON line to FILE (appended; '-' for standard output), flushed as it happens. Example: --out changes.jsonl")]
     public string? Out { get; set; }
 
     [CommandOption("--store <PATH>")]
-    [Description("The ledger store to record changes in (a DuckDB file). Not wired yet: use --out for now. Example: --store audit.duckdb")]
+    [Description("The ledger store to record changes in, a DuckDB file created when missing. Default: ./policytrail.duckdb unless only --out is given. Example: --store audit.duckdb")]
     public string? Store { get; set; }
+
+    [CommandOption("--key <PATH>")]
+    [Description("The signing key file. Default: policytrail.key beside the store, created when missing. Example: --key /etc/policytrail/policytrail.key")]
+    public string? Key { get; set; }
 }
 
 /// <summary><c>policytrail watch</c>: follow a live cluster's objects (LIST then WATCH) until stopped.</summary>
@@ -46,19 +52,26 @@ internal sealed class WatchCommand(Terminal terminal) : AsyncCommand<WatchSettin
 
     public override async Task<int> ExecuteAsync(CommandContext context, WatchSettings settings, CancellationToken cancellationToken)
     {
-        if (settings.Out is null)
-        {
-            if (settings.Store is not null)
-            {
-                await terminal.Error.WriteLineAsync($"policytrail: watch: recording to the store ({settings.Store}) is not wired yet; use --out FILE|- to write the changes as JSON lines");
-                return ExitCodes.UsageOrInput;
-            }
-            throw new UserInputException("watch: --out FILE|- is required (recording to the store is not wired yet)");
-        }
+        var storePath = settings.Store ?? (settings.Out is null ? Ledger.StoreSettings.DefaultStore : null);
         using var client = Connect(settings);
+        var server = ServerName(client);
         var toStdout = settings.Out == CliApp.StdinArgument || settings.Out == "-";
-        await using var file = toStdout ? null : OpenOut(settings.Out);
-        var writer = new JsonLinesChangeWriter(file ?? terminal.OutStream);
+        await using var file = settings.Out is null || toStdout ? null : OpenOut(settings.Out);
+        var lines = settings.Out is null ? null : new JsonLinesChangeWriter(file ?? terminal.OutStream);
+        using var session = storePath is null ? null : Ledger.LedgerSession.Open(storePath, settings.Key, new PolicyTrail.Ledger.Writing.CheckpointPolicy(), terminal.Error);
+        var recorder = session is null ? null : new ChangeRecorder(session.Writer, positionKey: $"watch {server}");
+        if (recorder?.LastRecorded is { } last)
+        {
+            // What happened while nothing was watching is not known: say so in the ledger.
+            recorder.Gap(Nanos(last), Nanos(DateTimeOffset.UtcNow), $"not watching {server}: policytrail watch was not running");
+        }
+        IClusterChangeSink writer = (lines, recorder) switch
+        {
+            (null, { } r) => r,
+            ({ } l, null) => l,
+            _ => new TeeSink(lines!, recorder!),
+        };
+        await using var ticker = recorder is null ? null : new Timer(_ => recorder.Tick(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
@@ -79,7 +92,12 @@ internal sealed class WatchCommand(Terminal terminal) : AsyncCommand<WatchSettin
         await terminal.Error.WriteLineAsync($"watch: following {ServerName(client)}; Ctrl-C or SIGTERM stops");
         await terminal.Error.FlushAsync(CancellationToken.None);
         await watcher.RunAsync(stop.Token);
-        await terminal.Error.WriteLineAsync($"watch: stopped: {writer.Summary()}");
+        recorder?.Complete();
+        await terminal.Error.WriteLineAsync($"watch: stopped: {(recorder is not null ? Summary(recorder) : lines!.Summary())}");
+        if (session is not null)
+        {
+            await terminal.Error.WriteLineAsync($"ledger {storePath}: {session.Writer.Size} entries, checkpoint signed");
+        }
         return ExitCodes.Ok;
     }
 
@@ -97,6 +115,30 @@ internal sealed class WatchCommand(Terminal terminal) : AsyncCommand<WatchSettin
         {
             var where = settings.Kubeconfig ?? "the default kubeconfig ($KUBECONFIG, ~/.kube/config) or in-cluster config";
             throw new UserInputException($"{where}: {e.Message.TrimEnd('.')}");
+        }
+    }
+
+    private static long Nanos(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.Ticks) * 100;
+
+    private static string Summary(ChangeRecorder recorder)
+    {
+        var kinds = recorder.ByKind.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => $"{k.Key} {k.Value}");
+        return $"{recorder.Changes} changes ({string.Join(", ", kinds)}), {recorder.Gaps} gap{(recorder.Gaps == 1 ? "" : "s")}";
+    }
+
+    /// <summary>Hands every change and gap to two sinks.</summary>
+    private sealed class TeeSink(IClusterChangeSink first, IClusterChangeSink second) : IClusterChangeSink
+    {
+        public void Record(ClusterChange change)
+        {
+            first.Record(change);
+            second.Record(change);
+        }
+
+        public void Gap(long fromUnixNanos, long toUnixNanos, string reason)
+        {
+            first.Gap(fromUnixNanos, toUnixNanos, reason);
+            second.Gap(fromUnixNanos, toUnixNanos, reason);
         }
     }
 
