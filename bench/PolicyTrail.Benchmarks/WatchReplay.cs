@@ -29,6 +29,18 @@ internal static class WatchReplay
         var bytes = changes.Sum(c => (long)(c.ObjectJson?.Length ?? 0));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"generated {changes.Count:N0} watch events ({bytes / (double)changes.Count:F0} B of object JSON each) in {generated.TotalSeconds:F1} s"));
+        if (Environment.GetEnvironmentVariable("WATCH_REPLAY_PARTS") == "1")
+        {
+            var sw = Stopwatch.StartNew();
+            var reduced = changes.Select(c => ObjectEvidence.Reduce(c.Kind, Encoding.UTF8.GetBytes(c.ObjectJson!))).ToList();
+            Console.WriteLine($"reduce: {sw.Elapsed.TotalMilliseconds * 1000 / changes.Count:F1} µs/event, {reduced.Average(r => r.Length):F0} B after");
+            sw.Restart();
+            foreach (var r in reduced)
+            {
+                PolicyTrail.Ledger.Canonical.JsonCanonicalizer.Canonicalize(r);
+            }
+            Console.WriteLine($"canonicalize: {sw.Elapsed.TotalMilliseconds * 1000 / changes.Count:F1} µs/event");
+        }
         var (signerKey, _) = NoteKeys.Generate("bench");
         using var signer = NoteSigner.FromKey(signerKey);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
