@@ -29,7 +29,10 @@ public sealed class ClusterTimelineBuilder : IClusterChangeSink
         ArgumentNullException.ThrowIfNull(change);
         _changes.Add(change);
         var key = (change.Kind, change.Key);
-        if (!_latest.TryGetValue(key, out var seen) || seen.Time <= change.Time)
+        var found = _latest.TryGetValue(key, out var seen);
+        // The deletion of an earlier object of the same name must not hide its successor.
+        var ofPredecessor = found && change.Type == ChangeType.Deleted && !seen!.Deleted && change.Uid is not null && seen.Uid is not null && change.Uid != seen.Uid;
+        if (!ofPredecessor && (!found || seen!.Time <= change.Time))
         {
             _latest[key] = new Seen(change.Time, change.Type == ChangeType.Deleted, change.Uid, change.ResourceVersion,
                 change.ObjectJson is null ? seen?.Hash : Hash(change.ObjectJson));
@@ -102,18 +105,17 @@ public sealed class ClusterTimelineBuilder : IClusterChangeSink
                 ObjectJson = o.Json,
                 Origin = origin,
             };
+            var created = o.CreationTime is { } c ? UnixNanos(c) : (long?)null;
+            var addedAt = created is { } t && t <= at && (previous is null || t > previous) ? t : (long?)null;
             if (seen is not null && !seen.Deleted && seen.Uid is not null && o.Uid is not null && seen.Uid != o.Uid)
             {
-                // Same name, another object: the old one went and this one came, both since the previous observation.
-                changes.Add(Gone(o.Kind, o.Namespace, o.Name, seen, at, previous, origin));
+                // Same name, another object: the old one went (after the previous observation) before this one was created.
+                changes.Add(Gone(o.Kind, o.Namespace, o.Name, seen, addedAt ?? at, previous, origin));
                 seen = null;
             }
             if (seen is null || seen.Deleted)
             {
-                var created = o.CreationTime is { } c ? UnixNanos(c) : (long?)null;
-                changes.Add(created is { } t && t <= at && (previous is null || t > previous)
-                    ? Change(ChangeType.Added, t, null)
-                    : Change(ChangeType.Added, at, previous));
+                changes.Add(addedAt is { } exact ? Change(ChangeType.Added, exact, null) : Change(ChangeType.Added, at, previous));
             }
             else if (seen.ResourceVersion is not null && o.ResourceVersion is not null
                 ? seen.ResourceVersion != o.ResourceVersion
