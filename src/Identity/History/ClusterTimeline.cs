@@ -53,24 +53,24 @@ public sealed class ClusterTimeline : IEndpointLookup
         if (count == 1)
         {
             var interval = _data.Claims.IntervalAt(found[0]);
-            var history = _data.Pods[_data.Claims.ValueAt(found[0])];
-            var index = history.IndexAt(t);
-            var version = history.Versions[index];
+            var versions = _data.Claims.ValueAt(found[0]);
+            var index = PodLife.IndexAt(versions, t);
+            var version = versions[index];
             long from = 0, to = 0;
             var uncertain = !interval.Certainly(t);
             if (uncertain)
             {
                 (from, to) = t < interval.CertainStart ? (interval.PossibleStart - 1, interval.CertainStart) : (interval.CertainEnd - 1, interval.PossibleEnd);
             }
-            else if (index + 1 < history.Versions.Length && history.Versions[index + 1].ChangedNotBefore is { } nb && t > nb)
+            else if (index + 1 < versions.Length && versions[index + 1].ChangedNotBefore is { } nb && t > nb)
             {
                 // The labels (or another field) changed somewhere in (nb, next version's start]: this version only possibly holds.
                 uncertain = true;
-                (from, to) = (nb, history.Versions[index + 1].ValidFrom);
+                (from, to) = (nb, versions[index + 1].ValidFrom);
             }
             endpoint = new EndpointAt
             {
-                Kind = EndpointKind.Pod, Address = address, At = t, Pod = version, Node = version.Node,
+                Kind = EndpointKind.Pod, Address = address, At = t, Pod = version,
                 Uncertain = uncertain, WindowFrom = from, WindowTo = to, Candidates = [],
             };
             return true;
@@ -85,8 +85,8 @@ public sealed class ClusterTimeline : IEndpointLookup
             var candidates = new List<PodVersion>(count);
             foreach (var i in found[..count])
             {
-                var history = _data.Pods[_data.Claims.ValueAt(i)];
-                var version = history.Versions[history.IndexAt(t)];
+                var versions = _data.Claims.ValueAt(i);
+                var version = versions[PodLife.IndexAt(versions, t)];
                 if (!candidates.Contains(version))
                 {
                     candidates.Add(version);
@@ -147,7 +147,7 @@ public sealed class ClusterTimeline : IEndpointLookup
             {
                 continue;
             }
-            var info = history.Versions[history.IndexAt(t)].Info;
+            var info = history.Versions[PodLife.IndexAt(history.Versions, t)].Info;
             if (!info.HostNetwork)
             {
                 List<IPAddress>? held = null;
@@ -156,7 +156,7 @@ public sealed class ClusterTimeline : IEndpointLookup
                     var count = _data.Claims.Find(address, t, found);
                     for (var i = 0; i < Math.Min(count, FoundInline); i++)
                     {
-                        if (_data.Pods[_data.Claims.ValueAt(found[i])] == history)
+                        if (_data.Claims.ValueAt(found[i]) == history.Versions)
                         {
                             (held ??= []).Add(AddressKey.ToAddress(address));
                             break;
@@ -231,8 +231,8 @@ public sealed class ClusterTimeline : IEndpointLookup
 /// <summary>The frozen parts of a timeline.</summary>
 internal sealed class TimelineData
 {
-    public required PodHistory[] Pods { get; init; }
-    public required AddressIntervals<int> Claims { get; init; }
+    public required PodLife[] Pods { get; init; }
+    public required AddressIntervals<PodVersion[]> Claims { get; init; }
     public required AddressIntervals<string> NodeAddresses { get; init; }
     public required AddressIntervals<ServiceInfo> ServiceAddresses { get; init; }
     public required CidrIndex PodCidrs { get; init; }
@@ -245,7 +245,7 @@ internal sealed class TimelineData
 }
 
 /// <summary>One pod's versions (sorted by start) and when it existed.</summary>
-internal sealed class PodHistory(PodVersion[] versions, Interval presence, UInt128[] claimedAddresses)
+internal sealed class PodLife(PodVersion[] versions, Interval presence, UInt128[] claimedAddresses)
 {
     public PodVersion[] Versions { get; } = versions;
 
@@ -254,14 +254,18 @@ internal sealed class PodHistory(PodVersion[] versions, Interval presence, UInt1
     /// <summary>Every address the pod ever claimed.</summary>
     public UInt128[] ClaimedAddresses { get; } = claimedAddresses;
 
-    /// <summary>The version in force at t (the first one before the pod's first version).</summary>
-    public int IndexAt(long t)
+    /// <summary>The index of the version in force at t among a pod's versions (the first one before the pod's first version).</summary>
+    public static int IndexAt(PodVersion[] versions, long t)
     {
-        int lo = 1, hi = Versions.Length - 1, found = 0;
+        if (versions.Length == 1)
+        {
+            return 0;
+        }
+        int lo = 1, hi = versions.Length - 1, found = 0;
         while (lo <= hi)
         {
             var mid = (lo + hi) >>> 1;
-            if (Versions[mid].ValidFrom <= t)
+            if (versions[mid].ValidFrom <= t)
             {
                 found = mid;
                 lo = mid + 1;

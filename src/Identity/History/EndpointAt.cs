@@ -11,6 +11,8 @@ namespace PolicyTrail.Identity.History;
 /// </summary>
 public readonly struct EndpointAt
 {
+    private readonly string? _node;
+
     /// <summary>What the address turned out to be.</summary>
     public EndpointKind Kind { get; init; }
     /// <summary>The address looked up, as an <see cref="AddressKey"/>.</summary>
@@ -19,8 +21,12 @@ public readonly struct EndpointAt
     public long At { get; init; }
     /// <summary>For <see cref="EndpointKind.Pod"/>: the pod as it was at the instant (labels, workload, node, UID).</summary>
     public PodVersion? Pod { get; init; }
-    /// <summary>The node: the node whose address it is, or the node the pod ran on.</summary>
-    public string? Node { get; init; }
+    /// <summary>The node: the node whose address it is, whose pod CIDR holds it, or the node the pod ran on.</summary>
+    public string? Node
+    {
+        get => Pod?.Node ?? _node;
+        init => _node = value;
+    }
     /// <summary>For <see cref="EndpointKind.Service"/>: the service whose cluster IP it is.</summary>
     public ServiceInfo? Service { get; init; }
     /// <summary>

@@ -28,47 +28,54 @@ internal readonly record struct Interval(long PossibleStart, long CertainStart, 
 
 /// <summary>
 /// Intervals keyed by address, built once and then read by many threads: per address, the intervals sorted by start
-/// with a running maximum of their ends, so the ones that contain an instant are found by one binary search and a
-/// short walk back (O(log n + k), k the overlapping ones).
+/// with a running maximum of their ends, so the ones that contain an instant are found by one hash probe, one binary
+/// search and a short walk back (O(log n + k), k the overlapping ones). Laid out for few cache misses: an
+/// open-addressing table of (address, first, count) and one array of (interval, running end, value) entries.
 /// </summary>
 internal sealed class AddressIntervals<T>
 {
-    private readonly Dictionary<UInt128, (int Start, int Count)> _ranges;
-    private readonly Interval[] _intervals;
-    private readonly long[] _maxEnd;
-    private readonly T[] _values;
+    private readonly Slot[] _slots;
+    private readonly int _shift;
+    private readonly Entry[] _entries;
 
     public AddressIntervals(List<(UInt128 Key, Interval Interval, T Value)> items)
     {
         items.Sort((a, b) => a.Key != b.Key ? a.Key.CompareTo(b.Key) : a.Interval.PossibleStart.CompareTo(b.Interval.PossibleStart));
-        _ranges = new Dictionary<UInt128, (int, int)>(items.Count);
-        _intervals = new Interval[items.Count];
-        _maxEnd = new long[items.Count];
-        _values = new T[items.Count];
+        _entries = new Entry[items.Count];
+        var keys = 0;
         for (var i = 0; i < items.Count; i++)
         {
             var (key, interval, value) = items[i];
-            _intervals[i] = interval;
-            _values[i] = value;
-            if (i > 0 && items[i - 1].Key == key)
+            var sameKey = i > 0 && items[i - 1].Key == key;
+            _entries[i] = new Entry(interval, sameKey ? Math.Max(_entries[i - 1].MaxEnd, interval.PossibleEnd) : interval.PossibleEnd, value);
+            keys += sameKey ? 0 : 1;
+        }
+        // At most half full, so probes stay short.
+        var bits = Math.Max(4, 64 - (int)ulong.LeadingZeroCount((ulong)Math.Max(1, keys * 2 - 1)));
+        _shift = 64 - bits;
+        _slots = new Slot[1 << bits];
+        for (var i = 0; i < items.Count;)
+        {
+            var key = items[i].Key;
+            var first = i;
+            while (i < items.Count && items[i].Key == key)
             {
-                _maxEnd[i] = Math.Max(_maxEnd[i - 1], interval.PossibleEnd);
-                var range = _ranges[key];
-                _ranges[key] = (range.Start, range.Count + 1);
+                i++;
             }
-            else
+            var s = Home(key);
+            while (_slots[s].Count != 0)
             {
-                _maxEnd[i] = interval.PossibleEnd;
-                _ranges[key] = (i, 1);
+                s = (s + 1) & (_slots.Length - 1);
             }
+            _slots[s] = new Slot(key, first, i - first);
         }
     }
 
-    public int Count => _intervals.Length;
+    public int Count => _entries.Length;
 
-    public Interval IntervalAt(int index) => _intervals[index];
+    public Interval IntervalAt(int index) => _entries[index].Interval;
 
-    public T ValueAt(int index) => _values[index];
+    public T ValueAt(int index) => _entries[index].Value;
 
     /// <summary>
     /// Writes the indexes of the intervals of <paramref name="key"/> that possibly contain <paramref name="t"/> into
@@ -76,16 +83,32 @@ internal sealed class AddressIntervals<T>
     /// </summary>
     public int Find(UInt128 key, long t, Span<int> found)
     {
-        if (!_ranges.TryGetValue(key, out var range))
+        var slots = _slots;
+        var s = Home(key);
+        while (true)
         {
-            return 0;
+            ref readonly var slot = ref slots[s];
+            if (slot.Count == 0)
+            {
+                return 0;
+            }
+            if (slot.Key == key)
+            {
+                return Find(slot.First, slot.Count, t, found);
+            }
+            s = (s + 1) & (slots.Length - 1);
         }
+    }
+
+    private int Find(int start, int length, long t, Span<int> found)
+    {
+        var entries = _entries;
         // The last interval that starts at or before t.
-        int lo = range.Start, hi = range.Start + range.Count - 1, last = -1;
+        int lo = start, hi = start + length - 1, last = -1;
         while (lo <= hi)
         {
             var mid = (lo + hi) >>> 1;
-            if (_intervals[mid].PossibleStart <= t)
+            if (entries[mid].Interval.PossibleStart <= t)
             {
                 last = mid;
                 lo = mid + 1;
@@ -96,9 +119,9 @@ internal sealed class AddressIntervals<T>
             }
         }
         var count = 0;
-        for (var i = last; i >= range.Start && _maxEnd[i] > t; i--)
+        for (var i = last; i >= start && entries[i].MaxEnd > t; i--)
         {
-            if (_intervals[i].PossibleEnd > t)
+            if (entries[i].Interval.PossibleEnd > t)
             {
                 if (count < found.Length)
                 {
@@ -109,4 +132,12 @@ internal sealed class AddressIntervals<T>
         }
         return count;
     }
+
+    // Fibonacci hashing of both halves; wrapping multiplication is the point, hence unchecked.
+    private int Home(UInt128 key) =>
+        unchecked((int)((((ulong)key ^ (ulong)(key >> 64)) * 0x9E3779B97F4A7C15UL) >> _shift));
+
+    private readonly record struct Slot(UInt128 Key, int First, int Count);
+
+    private readonly record struct Entry(Interval Interval, long MaxEnd, T Value);
 }

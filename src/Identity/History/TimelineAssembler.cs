@@ -120,8 +120,8 @@ internal static partial class TimelineAssembler
     {
         var boundaries = new List<long>();
         var workloads = new Dictionary<(string Namespace, OwnerRef? Owner, string? Hash, string Pod), WorkloadRef>();
-        var histories = new PodHistory[pods.Count];
-        var claims = new List<(UInt128, Interval, int)>();
+        var histories = new PodLife[pods.Count];
+        var claims = new List<(UInt128, Interval, PodVersion[])>();
         var nodeAddresses = new List<(UInt128, Interval, string)>();
         foreach (var track in pods)
         {
@@ -145,7 +145,8 @@ internal static partial class TimelineAssembler
                 }
             }
             versions[^1].ValidTo = track.Presence.PossibleEnd;
-            histories[track.Id] = new PodHistory(versions, track.Presence, [.. track.Claims.Select(c => c.Address).Distinct()]);
+            var history = new PodLife(versions, track.Presence, [.. track.Claims.Select(c => c.Address).Distinct()]);
+            histories[track.Id] = history;
             Add(boundaries, track.Presence);
             foreach (var (address, interval) in track.Claims)
             {
@@ -156,7 +157,7 @@ internal static partial class TimelineAssembler
                 }
                 else
                 {
-                    claims.Add((address, interval, track.Id));
+                    claims.Add((address, interval, versions));
                 }
             }
         }
@@ -226,7 +227,7 @@ internal static partial class TimelineAssembler
         return new ClusterTimeline(new TimelineData
         {
             Pods = histories,
-            Claims = new AddressIntervals<int>(claims),
+            Claims = new AddressIntervals<PodVersion[]>(claims),
             NodeAddresses = new AddressIntervals<string>(nodeAddresses),
             ServiceAddresses = new AddressIntervals<ServiceInfo>(services),
             PodCidrs = new CidrIndex(cidrs),
