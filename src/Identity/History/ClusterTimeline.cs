@@ -214,7 +214,7 @@ public sealed class ClusterTimeline : IEndpointLookup
 
     /// <summary>The NetworkPolicy, AdminNetworkPolicy and BaselineAdminNetworkPolicy versions in force at an instant (as <see cref="SnapshotAt"/> takes them).</summary>
     public IReadOnlyList<PolicyVersion> PoliciesAt(long unixNanos) =>
-        [.. _data.Policies.Where(p => (p.ValidFromNotBefore is { } nb && IsFirst(p) ? nb + 1 : p.ValidFrom) <= unixNanos && unixNanos < p.ValidTo)];
+        [.. _data.Policies.Where(p => p.InForceFrom <= unixNanos && unixNanos < p.ValidTo)];
 
     /// <summary>Every version of one policy, oldest first (kind one of the three policy <see cref="ObjectKinds"/>; namespace null for admin kinds).</summary>
     public IReadOnlyList<PolicyVersion> PolicyHistory(string kind, string? ns, string name) =>
@@ -223,9 +223,6 @@ public sealed class ClusterTimeline : IEndpointLookup
     /// <summary>Every version of every pod that ever had the name, oldest first.</summary>
     public IReadOnlyList<PodVersion> PodHistory(string ns, string name) =>
         [.. _data.Pods.SelectMany(p => p.Versions).Where(v => v.Namespace == ns && v.Name == name).OrderBy(v => v.ValidFrom)];
-
-    private bool IsFirst(PolicyVersion version) =>
-        !_data.Policies.Any(p => p.Kind == version.Kind && p.Namespace == version.Namespace && p.Name == version.Name && p.Uid == version.Uid && p.ValidTo == version.ValidFrom);
 }
 
 /// <summary>The frozen parts of a timeline.</summary>

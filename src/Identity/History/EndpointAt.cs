@@ -6,12 +6,15 @@ namespace PolicyTrail.Identity.History;
 
 /// <summary>
 /// What an address was at an instant: a pod (the version in force then), a node, a service, ambiguous between pods,
-/// unknown (in a node's pod CIDR but held by no pod) or external. A small struct: a lookup that finds one pod, a node,
+/// unknown (in a node's pod CIDR but held by no pod) or external. An address alone never says
+/// <see cref="EndpointKind.HostNetworkPod"/>: a host-network pod shares its node's address with the node's own
+/// processes, so such an address is <see cref="EndpointKind.Node"/> (a port would be needed to tell them apart). A small struct: a lookup that finds one pod, a node,
 /// a service or nothing allocates nothing; only an ambiguous answer allocates its candidate list.
 /// </summary>
 public readonly struct EndpointAt
 {
     private readonly string? _node;
+    private readonly IReadOnlyList<PodVersion>? _candidates;
 
     /// <summary>What the address turned out to be.</summary>
     public EndpointKind Kind { get; init; }
@@ -39,7 +42,11 @@ public readonly struct EndpointAt
     /// <summary>The end of the uncertain window (Unix ns).</summary>
     public long WindowTo { get; init; }
     /// <summary>For <see cref="EndpointKind.Ambiguous"/>: every pod that certainly or possibly held the address; empty otherwise.</summary>
-    public IReadOnlyList<PodVersion> Candidates { get; init; }
+    public IReadOnlyList<PodVersion> Candidates
+    {
+        get => _candidates ?? [];
+        init => _candidates = value;
+    }
 
     /// <summary>Why the answer is ambiguous, unknown or uncertain, in words; null for a plain answer. Formatted on demand.</summary>
     public string? Reason
@@ -49,7 +56,7 @@ public readonly struct EndpointAt
             var address = AddressKey.ToAddress(Address);
             return Kind switch
             {
-                EndpointKind.Ambiguous => $"{address} is ambiguous at {Time(At)} between {string.Join(" and ", (Candidates ?? []).Select(c => $"{c.Namespace}/{c.Name} (uid {c.Uid})"))}: at least one of them may have released or taken it within the window",
+                EndpointKind.Ambiguous => $"{address} is ambiguous at {Time(At)} between {string.Join(" and ", Candidates.Select(c => $"{c.Namespace}/{c.Name} (uid {c.Uid})"))}: at least one of them may have released or taken it within the window",
                 EndpointKind.Unknown => $"{address} lies in a pod CIDR of node {Node} at {Time(At)}, but no pod in the history held it",
                 EndpointKind.Pod when Uncertain => $"{Pod!.Namespace}/{Pod.Name} held {address} possibly, not certainly, at {Time(At)}: a change was observed only within ({Time(WindowFrom)}, {Time(WindowTo)}]",
                 EndpointKind.Node => $"{address} is an address of node {Node} (node or host-network traffic, which NetworkPolicy does not define)",

@@ -205,6 +205,7 @@ internal static partial class TimelineAssembler
                             ChangedBy = v.Change.User,
                             Origin = v.Change.Origin,
                             ValidFrom = v.Interval.CertainStart,
+                            InForceFrom = i == 0 ? v.Interval.PossibleStart : v.Interval.CertainStart,
                             ValidFromNotBefore = v.Interval.PossibleStart < v.Interval.CertainStart ? v.Interval.PossibleStart - 1 : null,
                             ValidTo = v.Interval.PossibleEnd,
                             ValidToNotBefore = v.Interval.CertainEnd < v.Interval.PossibleEnd ? v.Interval.CertainEnd - 1 : null,

@@ -92,6 +92,9 @@ public sealed record PolicyVersion
 
     /// <summary>"namespace/name" or "name".</summary>
     public string Key => Namespace is null ? Name : $"{Namespace}/{Name}";
+
+    /// <summary>From when the version counts as in force for snapshots: the possible start of an object's first version, else <see cref="ValidFrom"/>.</summary>
+    internal long InForceFrom { get; init; }
 }
 
 /// <summary>
