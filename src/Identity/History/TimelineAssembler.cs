@@ -355,6 +355,15 @@ internal sealed class PodTrack
         {
             // A pod that ran to completion released its address when its last container finished.
             _terminated = true;
+            if (Claims.Count == 0 && _open.Count == 0 && info.FinishTime is { } done && (info.StartTime ?? info.CreationTime) is { } began)
+            {
+                // First seen already finished (a snapshot of a completed Job): it held its address while it ran.
+                var from = Math.Max(ClusterTimelineBuilder.UnixNanos(began), Presence.PossibleStart);
+                foreach (var ip in info.IPs)
+                {
+                    _open[AddressKey.Of(ip)] = Interval.Open(from, null);
+                }
+            }
             if (info.FinishTime is { } f)
             {
                 CloseAll(ClusterTimelineBuilder.UnixNanos(f), null);

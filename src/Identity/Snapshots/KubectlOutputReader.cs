@@ -265,7 +265,14 @@ public static class KubectlOutputReader
             return;
         }
         var apiVersion = element.TryGetProperty("apiVersion", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-        if (builder.Objects is not null && Keep(element, kind, context, path) is { } kept)
+        // Other APIs reuse these kind names (Calico's projectcalico.org/v3 NetworkPolicy): only the upstream ones are followed.
+        var upstream = kind switch
+        {
+            "NetworkPolicy" => apiVersion is null or "networking.k8s.io/v1" or "extensions/v1beta1",
+            "AdminNetworkPolicy" or "BaselineAdminNetworkPolicy" => apiVersion is null or "policy.networking.k8s.io/v1alpha1",
+            _ => true,
+        };
+        if (builder.Objects is not null && upstream && Keep(element, kind, context, path) is { } kept)
         {
             builder.Objects.Add(kept);
             if (kind is "ReplicaSet" or "Job")

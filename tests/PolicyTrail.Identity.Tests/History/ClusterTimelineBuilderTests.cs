@@ -112,6 +112,34 @@ public class ClusterTimelineBuilderTests
         }
     }
 
+    public class Given_a_completed_job_pod_first_seen_in_a_snapshot
+    {
+        [Fact]
+        public void It_held_its_address_from_its_start_until_it_finished()
+        {
+            var builder = new ClusterTimelineBuilder();
+            builder.ApplySnapshot(T(1000), Objects(Pod("batch", "report-1-x", "u-job", Ip, 100, phase: "Succeeded", owner: ("Job", "report-1"), finished: 400)), "one");
+            var timeline = builder.Build();
+
+            Assert.Equal(EndpointKind.External, Lookup(timeline, Ip, 50).Kind);
+            Assert.Equal(("report-1-x", false), (Lookup(timeline, Ip, 300).Pod!.Name, Lookup(timeline, Ip, 300).Uncertain));
+            Assert.Equal(EndpointKind.External, Lookup(timeline, Ip, 400).Kind);
+        }
+    }
+
+    public class Given_a_calico_network_policy
+    {
+        [Fact]
+        public void Only_the_upstream_kind_is_kept()
+        {
+            var objects = Objects(
+                """{"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy", "metadata": {"name": "calico", "namespace": "shop"}, "spec": {}}""",
+                NetworkPolicy("shop", "k8s", "1", "web"));
+
+            Assert.Equal("k8s", Assert.Single(objects).Name);
+        }
+    }
+
     public class Given_yaml_input
     {
         [Fact]
