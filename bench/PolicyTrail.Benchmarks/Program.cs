@@ -81,5 +81,11 @@ if (args.Length > 1 && args[0] == "store-size")
     return StoreSize.Run(args[1], args.Length > 2 ? long.Parse(args[2], CultureInfo.InvariantCulture) : 1_000_000,
         args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 7);
 }
+// "identity [pods] [seed]" builds a 30-day identity history (default 100,000 pods) and times TryGet over random lookups.
+if (args.Length > 0 && args[0] == "identity")
+{
+    return IdentityHistory.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 42);
+}
 BenchmarkSwitcher.FromAssembly(typeof(DecisionBenchmarks).Assembly).Run(args);
 return 0;

@@ -46,6 +46,14 @@ public sealed record PodInfo
     public string? ServiceAccount { get; init; }
     /// <summary>Where it was read from.</summary>
     public SourceLocation? Source { get; init; }
+    /// <summary>metadata.creationTimestamp, when known.</summary>
+    public DateTimeOffset? CreationTime { get; init; }
+    /// <summary>status.startTime (the kubelet acknowledged the pod), when known.</summary>
+    public DateTimeOffset? StartTime { get; init; }
+    /// <summary>The latest containerStatuses[].state.terminated.finishedAt, when every container that ran has one.</summary>
+    public DateTimeOffset? FinishTime { get; init; }
+    /// <summary>metadata.deletionTimestamp (the end of the grace period of a requested deletion), when set.</summary>
+    public DateTimeOffset? DeletionTime { get; init; }
 
     /// <summary>"namespace/name".</summary>
     public string Key => $"{Namespace}/{Name}";

@@ -21,9 +21,20 @@ public static class KubectlOutputReader
     private static readonly string[] Extensions = [".json", ".yaml", ".yml", ".json.gz", ".yaml.gz", ".yml.gz"];
 
     /// <summary>Reads every file given, and every .json/.yaml/.yml file under every folder given, in name order.</summary>
-    public static SnapshotReadResult Read(IEnumerable<string> paths)
+    public static SnapshotReadResult Read(IEnumerable<string> paths) => Read(paths, new SnapshotBuilder());
+
+    /// <summary>
+    /// Reads like <see cref="Read(IEnumerable{string})"/> and also keeps every object the identity history follows
+    /// (ReplicaSets and Jobs included) with its JSON in <see cref="SnapshotReadResult.Objects"/>, for
+    /// <see cref="History.ClusterTimelineBuilder.DiffSnapshot"/>.
+    /// </summary>
+    public static SnapshotReadResult ReadObjects(IEnumerable<string> paths) => Read(paths, new SnapshotBuilder { Objects = [] });
+
+    /// <summary>Reads one document's text like <see cref="ReadObjects(IEnumerable{string})"/>.</summary>
+    public static SnapshotReadResult ReadObjectsText(string text, string name = "<input>") => ReadText(text, name, new SnapshotBuilder { Objects = [] });
+
+    private static SnapshotReadResult Read(IEnumerable<string> paths, SnapshotBuilder builder)
     {
-        var builder = new SnapshotBuilder();
         var files = 0;
         foreach (var file in Expand(paths))
         {
@@ -38,9 +49,10 @@ public static class KubectlOutputReader
     }
 
     /// <summary>Reads one document's text (JSON or YAML) as if it were a file with the given name.</summary>
-    public static SnapshotReadResult ReadText(string text, string name = "<input>")
+    public static SnapshotReadResult ReadText(string text, string name = "<input>") => ReadText(text, name, new SnapshotBuilder());
+
+    private static SnapshotReadResult ReadText(string text, string name, SnapshotBuilder builder)
     {
-        var builder = new SnapshotBuilder();
         ReadBytes(name, Encoding.UTF8.GetBytes(text), builder);
         if (builder.Problems.Count > 0)
         {
@@ -253,6 +265,21 @@ public static class KubectlOutputReader
             return;
         }
         var apiVersion = element.TryGetProperty("apiVersion", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        // Other APIs reuse these kind names (Calico's projectcalico.org/v3 NetworkPolicy): only the upstream ones are followed.
+        var upstream = kind switch
+        {
+            "NetworkPolicy" => apiVersion is null or "networking.k8s.io/v1" or "extensions/v1beta1",
+            "AdminNetworkPolicy" or "BaselineAdminNetworkPolicy" => apiVersion is null or "policy.networking.k8s.io/v1alpha1",
+            _ => true,
+        };
+        if (builder.Objects is not null && upstream && Keep(element, kind, context, path) is { } kept)
+        {
+            builder.Objects.Add(kept);
+            if (kind is "ReplicaSet" or "Job")
+            {
+                return;
+            }
+        }
         switch (kind)
         {
             case "Namespace":
@@ -280,6 +307,33 @@ public static class KubectlOutputReader
                 builder.Skip(apiVersion is null || kind is not ("NetworkPolicy" or "AdminNetworkPolicy" or "BaselineAdminNetworkPolicy") ? kind : $"{kind} ({apiVersion})");
                 break;
         }
+    }
+
+    private static readonly HashSet<string> Followed =
+    [
+        "Pod", "Namespace", "Service", "EndpointSlice", "Node", "NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ReplicaSet", "Job",
+    ];
+
+    private static readonly HashSet<string> ClusterScoped = ["Namespace", "Node", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"];
+
+    /// <summary>The object as the identity history takes it; null for kinds it does not follow or objects without a name (reported by the mapping).</summary>
+    private static KubeObject? Keep(JsonElement element, string kind, ObjectContext context, string path)
+    {
+        if (!Followed.Contains(kind) || !element.TryGetProperty("metadata", out var metadata) || metadata.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+        string? Text(string property) =>
+            metadata.TryGetProperty(property, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+        var name = Text("name");
+        if (string.IsNullOrEmpty(name))
+        {
+            return null;
+        }
+        var ns = ClusterScoped.Contains(kind) ? null : Text("namespace") is { Length: > 0 } given ? given : "default";
+        DateTimeOffset? created = DateTimeOffset.TryParse(Text("creationTimestamp"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var c) ? c : null;
+        var location = new SourceLocation(context.File, context.YamlRoot is null ? path : YamlToJson.LineOf(context.YamlRoot, path).ToString(CultureInfo.InvariantCulture));
+        return new KubeObject(kind, ns, name, Text("uid"), Text("resourceVersion"), element.GetRawText()) { CreationTime = created, Source = location };
     }
 
     private static string Key(V1ObjectMeta? metadata) => $"{ObjectMapper.NamespaceOf(metadata)}/{metadata?.Name}";

@@ -61,7 +61,32 @@ internal static class ObjectMapper
             Owner = owner is null ? null : new OwnerRef(owner.Kind, owner.Name),
             ServiceAccount = pod.Spec?.ServiceAccountName,
             Source = source,
+            CreationTime = Utc(pod.Metadata?.CreationTimestamp),
+            StartTime = Utc(pod.Status?.StartTime),
+            FinishTime = FinishTime(pod.Status?.ContainerStatuses),
+            DeletionTime = Utc(pod.Metadata?.DeletionTimestamp),
         };
+    }
+
+    /// <summary>KubernetesClient hands RFC 3339 times over as DateTime of varying Kind; an unspecified one is UTC.</summary>
+    internal static DateTimeOffset? Utc(DateTime? time) => time switch
+    {
+        null => null,
+        { Kind: DateTimeKind.Local } t => new DateTimeOffset(t.ToUniversalTime(), TimeSpan.Zero),
+        { } t => new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc), TimeSpan.Zero),
+    };
+
+    private static DateTimeOffset? FinishTime(IList<V1ContainerStatus>? statuses)
+    {
+        DateTimeOffset? latest = null;
+        foreach (var status in statuses ?? [])
+        {
+            if (Utc(status.State?.Terminated?.FinishedAt) is { } finished && (latest is null || finished > latest))
+            {
+                latest = finished;
+            }
+        }
+        return latest;
     }
 
     public static ServiceInfo Service(V1Service service, SourceLocation source, ProblemSink problems)

@@ -12,6 +12,9 @@ internal sealed class SnapshotBuilder
 
     public List<string> Problems { get; } = [];
 
+    /// <summary>When set, every followed object is also kept as read (for the identity history).</summary>
+    public List<KubeObject>? Objects { get; init; }
+
     public void Add(string kind, string? key, object value)
     {
         var id = $"{kind}/{key}";
@@ -47,6 +50,7 @@ internal sealed class SnapshotBuilder
             Files = files,
             SkippedKinds = new Dictionary<string, int>(_skipped),
             Duplicates = _duplicates,
+            Objects = Objects ?? [],
         };
     }
 }

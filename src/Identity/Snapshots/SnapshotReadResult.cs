@@ -15,4 +15,9 @@ public sealed record SnapshotReadResult
     public int Duplicates { get; init; }
     /// <summary>Messages worth a person's attention that did not stop the read.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+    /// <summary>
+    /// Every object of a kind the identity history follows (ReplicaSets and Jobs included), with its JSON, in the order
+    /// read; filled only by <see cref="KubectlOutputReader.ReadObjects"/>, empty otherwise.
+    /// </summary>
+    public IReadOnlyList<KubeObject> Objects { get; init; } = [];
 }
