@@ -221,8 +221,19 @@ public sealed class ClusterTimeline : IEndpointLookup
         [.. _data.Policies.Where(p => p.Kind == kind && p.Namespace == ns && p.Name == name).OrderBy(p => p.ValidFrom)];
 
     /// <summary>Every version of every pod that ever had the name, oldest first.</summary>
-    public IReadOnlyList<PodVersion> PodHistory(string ns, string name) =>
-        [.. _data.Pods.SelectMany(p => p.Versions).Where(v => v.Namespace == ns && v.Name == name).OrderBy(v => v.ValidFrom)];
+    public IReadOnlyList<PodVersion> PodHistory(string ns, string name)
+    {
+        // Indexed by name on first use: callers ask for many pods.
+        var byName = LazyInitializer.EnsureInitialized(ref _podsByName, () => _data.Pods.SelectMany(p => p.Versions)
+            .GroupBy(v => (v.Namespace, v.Name))
+            .ToDictionary(g => g.Key, g => g.OrderBy(v => v.ValidFrom).ToArray()));
+        return byName.TryGetValue((ns, name), out var versions) ? versions : [];
+    }
+
+    /// <summary>How many changes the timeline was built from.</summary>
+    public int ChangeCount => _data.ChangeCount;
+
+    private Dictionary<(string, string), PodVersion[]>? _podsByName;
 }
 
 /// <summary>The frozen parts of a timeline.</summary>
@@ -239,6 +250,7 @@ internal sealed class TimelineData
     public required TimelineGap[] Gaps { get; init; }
     public required string[] Warnings { get; init; }
     public int WarningCount { get; init; }
+    public int ChangeCount { get; init; }
 }
 
 /// <summary>One pod's versions (sorted by start) and when it existed.</summary>

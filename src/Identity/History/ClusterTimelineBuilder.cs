@@ -115,7 +115,8 @@ public sealed class ClusterTimelineBuilder : IClusterChangeSink
             }
             if (seen is null || seen.Deleted)
             {
-                changes.Add(addedAt is { } exact ? Change(ChangeType.Added, exact, null) : Change(ChangeType.Added, at, previous));
+                // Never observed before and no creation time: it existed at some unknown time before the snapshot.
+                changes.Add(addedAt is { } exact ? Change(ChangeType.Added, exact, null) : Change(ChangeType.Added, at, previous ?? long.MinValue));
             }
             else if (seen.ResourceVersion is not null && o.ResourceVersion is not null
                 ? seen.ResourceVersion != o.ResourceVersion

@@ -35,7 +35,7 @@ internal static partial class TimelineAssembler
                     break;
             }
         }
-        return Freeze(pods, allObjects, owners, gaps, decoder);
+        return Freeze(pods, allObjects, owners, gaps, decoder, changes.Count);
     }
 
     private static void ApplyPod(ClusterChange change, PodInfo? info, List<PodTrack> pods, Dictionary<string, PodTrack> live)
@@ -116,7 +116,7 @@ internal static partial class TimelineAssembler
     }
 
     private static ClusterTimeline Freeze(List<PodTrack> pods, List<ObjectTrack> objects, Dictionary<(string Kind, string Key), OwnerRef?> owners,
-        List<(long From, long To, string Reason)> gaps, ObjectDecoder decoder)
+        List<(long From, long To, string Reason)> gaps, ObjectDecoder decoder, int changeCount)
     {
         var boundaries = new List<long>();
         var workloads = new Dictionary<(string Namespace, OwnerRef? Owner, string? Hash, string Pod), WorkloadRef>();
@@ -227,6 +227,7 @@ internal static partial class TimelineAssembler
         }
         return new ClusterTimeline(new TimelineData
         {
+            ChangeCount = changeCount,
             Pods = histories,
             Claims = new AddressIntervals<PodVersion[]>(claims),
             NodeAddresses = new AddressIntervals<string>(nodeAddresses),

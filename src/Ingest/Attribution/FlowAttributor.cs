@@ -21,21 +21,22 @@ public enum Agreement
 }
 
 /// <summary>A flow's decision, the direction it was evaluated in, and how it compares with the CNI's verdict.</summary>
-public sealed record FlowAttribution(Decision? Decision, bool EvaluatedAsReply, Agreement Agreement, string? Error, ClusterVersion? Cluster)
+public sealed record FlowAttribution(Decision? Decision, bool EvaluatedAsReply, Agreement Agreement, string? Error, ClusterEpoch? Cluster)
 {
     /// <summary>The verdict, allow / deny / unknown.</summary>
     public Verdict Verdict => Decision?.Verdict ?? Verdict.Unknown;
 }
 
 /// <summary>
-/// Decides each flow against the cluster snapshot in force at its time: source egress and destination ingress by the
-/// policy engine; a reply is judged as the connection it answers (replies of allowed connections are allowed).
-/// Decisions are remembered per snapshot and address pair. Not thread-safe; one per thread.
+/// Decides each flow against the cluster as the identity history says it was at the flow's time: source egress and
+/// destination ingress by the policy engine; a reply is judged as the connection it answers (replies of allowed
+/// connections are allowed). Decisions are remembered per stretch of unchanged history and address pair. Not
+/// thread-safe; one per thread.
 /// </summary>
 public sealed class FlowAttributor(ClusterHistory history)
 {
     private const int Capacity = 1 << 16;
-    private readonly Dictionary<(ClusterVersion, UInt128, UInt128, int, Protocol, bool), Decision> _cache = [];
+    private readonly Dictionary<(ClusterEpoch, UInt128, UInt128, int, Protocol, bool), Decision> _cache = [];
 
     /// <summary>Decisions answered from memory.</summary>
     public long Hits { get; private set; }
@@ -49,7 +50,7 @@ public sealed class FlowAttributor(ClusterHistory history)
         var cluster = history.At(flow.Time.UnixNanos);
         if (cluster is null)
         {
-            return new FlowAttribution(null, false, Compare(flow.Reported.Verdict, null), "no cluster snapshot was given", null);
+            return new FlowAttribution(null, false, Compare(flow.Reported.Verdict, null), "no cluster history: give a snapshot (--cluster) or record one (snapshot import, watch)", null);
         }
         var reply = flow.IsReply == true;
         var (from, to, port) = reply ? (flow.Dst.IP, flow.Src.IP, flow.Src.Port) : (flow.Src.IP, flow.Dst.IP, flow.Dst.Port);

@@ -30,7 +30,9 @@ public static class ChangeReader
         return new ClusterChange
         {
             Time = row.Time,
-            NotBefore = change.TryGetProperty("notBefore", out var nb) && Timestamp.TryParseRfc3339(nb.GetString(), out var t) ? t.UnixNanos : null,
+            NotBefore = !change.TryGetProperty("notBefore", out var nb) ? null
+                : nb.ValueKind == JsonValueKind.Null ? long.MinValue
+                : Timestamp.TryParseRfc3339(nb.GetString(), out var t) ? t.UnixNanos : null,
             Type = change.GetProperty("type").GetString() switch
             {
                 "added" => ChangeType.Added,

@@ -164,7 +164,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
     }
 
     /// <summary>The inventory-change entry that records a cluster snapshot.</summary>
-    public EntryRow Inventory(ClusterVersion cluster, long observedAt)
+    public EntryRow Inventory(ClusterSnapshotFile cluster, long observedAt)
     {
         var time = (cluster.TakenAt.UtcTicks - DateTimeOffset.UnixEpoch.Ticks) * 100;
         var row = new EntryRow { Time = time, ObservedAt = observedAt };
@@ -219,7 +219,11 @@ public sealed class EntryBuilder(FragmentTable fragments)
         {
             w.WriteString("resourceVersion", change.ResourceVersion);
         }
-        if (change.NotBefore is { } notBefore)
+        if (change.NotBefore is long.MinValue)
+        {
+            w.WriteNull("notBefore"); // since some unknown time: first seen by a snapshot that gave no creation time
+        }
+        else if (change.NotBefore is { } notBefore)
         {
             w.WriteString("notBefore", new Timestamp(notBefore, 9).ToString());
         }
@@ -357,7 +361,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
         _sources[key] = row.SourceRef.Value;
     }
 
-    private uint Endpoint(FlowEndpoint reported, Endpoint? resolved, ClusterVersion? cluster, char portSlot)
+    private uint Endpoint(FlowEndpoint reported, Endpoint? resolved, ClusterEpoch? cluster, char portSlot)
     {
         // Flows repeat endpoints: the fragment is looked up by what goes into it (labels do not).
         var key = new EndpointKey(cluster, reported.IP, resolved, reported.Namespace, reported.Pod, reported.Workload, reported.WorkloadKind,
@@ -373,7 +377,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
         return _endpoints[key] = EndpointFragment(reported, resolved, cluster, portSlot);
     }
 
-    private uint EndpointFragment(FlowEndpoint reported, Endpoint? resolved, ClusterVersion? cluster, char portSlot)
+    private uint EndpointFragment(FlowEndpoint reported, Endpoint? resolved, ClusterEpoch? cluster, char portSlot)
     {
         var w = Begin();
         w.WriteStartObject();
@@ -393,18 +397,17 @@ public sealed class EntryBuilder(FragmentTable fragments)
         {
             w.WriteString("port", EntrySlots.Placeholder(portSlot));
         }
-        PodInfo? pod = null;
-        if (resolved is { Kind: EndpointKind.Pod or EndpointKind.HostNetworkPod } && cluster is not null)
-        {
-            cluster.Pods.TryGetValue(resolved.Key ?? $"{resolved.Namespace}/{resolved.Name}", out pod);
-        }
+        var at = resolved is { Kind: EndpointKind.Pod or EndpointKind.HostNetworkPod } && cluster is not null
+            ? cluster.Pod(resolved.Key ?? $"{resolved.Namespace}/{resolved.Name}")
+            : null;
+        var pod = at?.Info;
         w.WriteString("namespace", EntrySlots.Safe(pod?.Namespace ?? reported.Namespace));
         w.WriteString("pod", EntrySlots.Safe(pod?.Name ?? reported.Pod));
         w.WriteString("kind", resolved is null ? "unresolved" : KindName(resolved.Kind));
         if (pod is not null)
         {
             Optional(w, "podUid", pod.Uid);
-            var (kind, name) = Workload(pod);
+            var (kind, name) = at!.Workload is { } workload ? (workload.Kind, workload.Name) : Workload(pod);
             Optional(w, "workloadKind", kind);
             Optional(w, "workload", name);
             Optional(w, "node", pod.NodeName);
@@ -434,9 +437,9 @@ public sealed class EntryBuilder(FragmentTable fragments)
             }
             w.WriteEndArray();
         }
-        if (cluster is { InventoryEntry: >= 0 })
+        if (at is { InventoryEntry: >= 0 })
         {
-            w.WriteNumber("inventory", cluster.InventoryEntry);
+            w.WriteNumber("inventory", at.InventoryEntry);
         }
         w.WriteEndObject();
         w.Flush();
@@ -549,7 +552,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
 
     // Cluster and resolved endpoint compare by reference: both are shared objects of one compiled snapshot.
     private readonly record struct EndpointKey(
-        ClusterVersion? Cluster, System.Net.IPAddress? IP, Endpoint? Resolved, string? Namespace, string? Pod, string? Workload, string? WorkloadKind,
+        ClusterEpoch? Cluster, System.Net.IPAddress? IP, Endpoint? Resolved, string? Namespace, string? Pod, string? Workload, string? WorkloadKind,
         string? Node, string? Service, long? Identity, IReadOnlyList<string>? Names, char PortSlot)
     {
         public bool Equals(EndpointKey other) =>

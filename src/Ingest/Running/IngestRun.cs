@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using PolicyTrail.Core;
 using PolicyTrail.Core.Flows;
+using PolicyTrail.Identity.History;
 using PolicyTrail.Ingest.Attribution;
 using PolicyTrail.Ingest.Clusters;
 using PolicyTrail.Ingest.Entries;
@@ -208,10 +209,21 @@ public sealed class IngestRun
         return _summary;
     }
 
+    /// <summary>
+    /// Records the snapshots given to this run that the store does not hold yet (their files as evidence, and the changes
+    /// that take the history to each), then builds the identity history from every change the store holds.
+    /// </summary>
     private void RecordSnapshots()
     {
         var stored = _store.ReadSnapshots().ToDictionary(s => s.Sha256, StringComparer.Ordinal);
-        foreach (var cluster in _clusters.Versions)
+        var builder = new ClusterTimelineBuilder();
+        var recorded = Changes.ChangeReader.Read(_store, _writer.Fragments).ToList();
+        builder.AddRange(recorded.Select(r => r.Change));
+        foreach (var known in stored.Values)
+        {
+            builder.MarkObserved((known.TakenAt.UtcTicks - DateTimeOffset.UnixEpoch.Ticks) * 100);
+        }
+        foreach (var cluster in _clusters.Snapshots)
         {
             if (stored.TryGetValue(cluster.Sha256, out var known))
             {
@@ -223,8 +235,14 @@ public sealed class IngestRun
             _writer.AddSnapshot(new StoredSnapshot(new SnapshotInfo(cluster.Sha256, index, cluster.TakenAt, cluster.Name), cluster.Content));
             stored[cluster.Sha256] = new SnapshotInfo(cluster.Sha256, index, cluster.TakenAt, cluster.Name);
             _summary.Snapshots++;
+            foreach (var change in builder.ApplySnapshot(cluster.UnixNanos, cluster.Objects, $"snapshot {cluster.Name}"))
+            {
+                recorded.Add((Append(_entries.Change(change, _observedAt)), change));
+                _summary.ClusterChanges++;
+            }
         }
         _writer.Commit();
+        _clusters.Build(builder, recorded);
     }
 
     private void Prepare(Input input, ref Func<Stream> stdin)

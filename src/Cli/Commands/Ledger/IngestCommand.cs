@@ -90,7 +90,7 @@ internal sealed class IngestCommand(Terminal terminal) : Command<IngestSettings>
             throw new UserInputException($"{file}: no such file or folder");
         }
         var clusters = ClusterHistory.Load(settings.Cluster, new PolicyEngineOptions { IpBlockSelectsPods = settings.IpBlockSelectsPods });
-        foreach (var version in clusters.Versions)
+        foreach (var version in clusters.Snapshots)
         {
             var s = version.Snapshot;
             terminal.Error.WriteLine($"cluster {version.Name}: {s.Pods.Count} pods, {s.NetworkPolicies.Count} networkpolicies, in force from {version.TakenAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}");
