@@ -9,14 +9,14 @@ using PolicyTrail.Sources.Reading;
 namespace PolicyTrail.Benchmarks;
 
 /// <summary>
-/// "hubble-stage FILE [rounds]": the whole Hubble source stage (line split, SHA-256, parse, normalize) over a file held
+/// "hubble-stage FILE [rounds] [stage]": the whole Hubble source stage (line split, SHA-256, parse, normalize) over a file held
 /// in memory, beside its yardsticks on the same bytes (JsonDocument.Parse, a Utf8JsonReader token walk, the SHA-256
 /// alone), measured in this thread's CPU time so other processes on a shared machine weigh less. The measurements
 /// alternate round by round; each prints its best and median µs per line.
 /// </summary>
 internal static partial class HubbleStage
 {
-    public static int Run(string path, int rounds)
+    public static int Run(string path, int rounds, bool stageOnly = false)
     {
         var data = File.ReadAllBytes(path);
         var lines = 0;
@@ -31,6 +31,11 @@ internal static partial class HubbleStage
             ("yardstick: Utf8JsonReader token walk", () => Walk(data)),
             ("yardstick: SHA-256 per line (LineHash)", () => Hash(data)),
         };
+        if (stageOnly)
+        {
+            // For profiling: the stage alone.
+            cases = cases[..1];
+        }
         var times = cases.Select(_ => new List<double>()).ToArray();
         long allocated = 0;
         for (var round = 0; round < rounds; round++)
