@@ -30,6 +30,9 @@ internal static partial class HubbleStage
             ("yardstick: JsonDocument.Parse per line", () => Document(data)),
             ("yardstick: Utf8JsonReader token walk", () => Walk(data)),
             ("yardstick: SHA-256 per line (LineHash)", () => Hash(data)),
+            ("part: line split + UTF-8 check", () => Split(data)),
+            ("part: the fast scan alone (no record)", () => Scan(data)),
+            ("part: the fast path's grammar alone (skip)", () => SkipAll(data)),
         };
         if (stageOnly)
         {
@@ -71,6 +74,37 @@ internal static partial class HubbleStage
         var reader = new FlowReader(new FlowReadOptions { Format = FormatRegistry.Find("hubble"), Stdin = () => new MemoryStream(data) });
         reader.Read([new Input("-", true)], _ => records++, _ => { });
         return records;
+    }
+
+    private static long Split(byte[] data)
+    {
+        long n = 0;
+        foreach (var line in LineReader.Read(new MemoryStream(data), LineReader.DefaultMaxLineBytes))
+        {
+            n += System.Text.Unicode.Utf8.IsValid(line.Bytes.Span) ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static long Scan(byte[] data)
+    {
+        long n = 0;
+        var parser = new PolicyTrail.Sources.Hubble.HubbleParser();
+        foreach (var line in LineReader.ReadLines(new MemoryStream(data)))
+        {
+            n += parser.ScanOnly(line.Span) ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static long SkipAll(byte[] data)
+    {
+        long n = 0;
+        foreach (var line in LineReader.ReadLines(new MemoryStream(data)))
+        {
+            n += PolicyTrail.Sources.Hubble.HubbleParser.SkipOnly(line.Span) ? 1 : 0;
+        }
+        return n;
     }
 
     private static long Document(byte[] data)

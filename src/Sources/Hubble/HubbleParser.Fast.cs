@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using System.Text;
 using PolicyTrail.Core;
 using PolicyTrail.Core.Flows;
@@ -26,6 +27,46 @@ internal sealed partial class HubbleParser
     // A string's scan stops at its closing quote, an escape, or a control character (invalid inside a JSON string).
     private static readonly SearchValues<byte> StringStops = SearchValues.Create(StringStopBytes());
 
+    /// <summary>1 for the bytes that end a string's scan (as <see cref="StringStops"/>), for the scalar loop over short strings.</summary>
+    private static ReadOnlySpan<byte> StopTable =>
+    [
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+
+    /// <summary>
+    /// Where the first stop byte is in <paramref name="text"/> from <paramref name="start"/> (-1: none): a scalar loop
+    /// for the first 16 bytes (most keys and values are shorter, and a vector search costs more to set up), then
+    /// the vectorized search.
+    /// </summary>
+    private static int IndexOfStop(ReadOnlySpan<byte> text, int start)
+    {
+        unchecked
+        {
+            var table = StopTable;
+            var end = Math.Min(text.Length, start + 16);
+            for (var i = start; i < end; i++)
+            {
+                if (table[text[i]] != 0)
+                {
+                    return i;
+                }
+            }
+            if (end == text.Length)
+            {
+                return -1;
+            }
+            var found = text[end..].IndexOfAny(StringStops);
+            return found < 0 ? -1 : end + found;
+        }
+    }
+
     private static byte[] StringStopBytes()
     {
         var stops = new byte[0x22];
@@ -36,6 +77,20 @@ internal sealed partial class HubbleParser
         stops[0x20] = (byte)'"';
         stops[0x21] = (byte)'\\';
         return stops;
+    }
+
+    /// <summary>The fast scan alone, without building a record (for the benchmark's breakdown of the stage).</summary>
+    internal bool ScanOnly(ReadOnlySpan<byte> line)
+    {
+        var s = new FlowState();
+        return TryScanFlow(line, ref s);
+    }
+
+    /// <summary>The fast path's grammar alone: the whole line skipped as one value (for the benchmark's breakdown).</summary>
+    internal static bool SkipOnly(ReadOnlySpan<byte> line)
+    {
+        var c = new Cursor(line);
+        return c.Skip(0) && c.AtEnd();
     }
 
     /// <summary>Reads a flow line into <paramref name="s"/>, or declines (false) and leaves the line to the slow path.</summary>
@@ -129,6 +184,22 @@ internal sealed partial class HubbleParser
         return c.AtEnd() && sawFlowField;
     }
 
+    /// <summary>
+    /// The words Hubble writes again and again (verdicts, directions, drop reasons, workload kinds) as constants; anything
+    /// else through the string cache. A comparison with a constant costs less than a hashed lookup.
+    /// </summary>
+    private string Word(ReadOnlySpan<byte> text) => text.Length switch
+    {
+        6 when text.SequenceEqual("EGRESS"u8) => "EGRESS",
+        7 when text.SequenceEqual("INGRESS"u8) => "INGRESS",
+        7 when text.SequenceEqual("DROPPED"u8) => "DROPPED",
+        9 when text.SequenceEqual("FORWARDED"u8) => "FORWARDED",
+        10 when text.SequenceEqual("Deployment"u8) => "Deployment",
+        11 when text.SequenceEqual("StatefulSet"u8) => "StatefulSet",
+        13 when text.SequenceEqual("POLICY_DENIED"u8) => "POLICY_DENIED",
+        _ => _strings.Get(text),
+    };
+
     private static bool Once(ref int seen, int bit)
     {
         if ((seen & bit) != 0)
@@ -172,14 +243,14 @@ internal sealed partial class HubbleParser
                 {
                     return false;
                 }
-                s.Verdict = _strings.Get(text);
+                s.Verdict = Word(text);
                 return true;
             case FlowField.DropReasonDesc:
                 if (!c.String(out text))
                 {
                     return false;
                 }
-                s.DropReasonDesc = _strings.Get(text);
+                s.DropReasonDesc = Word(text);
                 return true;
             case FlowField.DropReason:
                 if (!c.Int64(out var reason))
@@ -193,7 +264,7 @@ internal sealed partial class HubbleParser
                 {
                     return false;
                 }
-                s.Direction = _strings.Get(text);
+                s.Direction = Word(text);
                 return true;
             case FlowField.IsReply:
                 if (!c.Boolean(out var reply))
@@ -478,7 +549,7 @@ internal sealed partial class HubbleParser
                     {
                         return false;
                     }
-                    itsKind = _strings.Get(text);
+                    itsKind = Word(text);
                 }
                 else if (!c.Skip(4))
                 {
@@ -675,7 +746,8 @@ internal sealed partial class HubbleParser
     }
 
     /// <summary>
-    /// A position in a line and the JSON grammar the fast path accepts; every method returns false where the input is
+    /// A position in a line and the JSON grammar the fast path accepts (its arithmetic is on positions within one span,
+    /// which cannot overflow, and is unchecked: checked arithmetic kept the JIT from removing bounds checks); every method returns false where the input is
     /// anything else (the caller then declines). Strings with escapes are not accepted.
     /// </summary>
     private ref struct Cursor(ReadOnlySpan<byte> text)
@@ -685,18 +757,28 @@ internal sealed partial class HubbleParser
 
         public readonly int Position => _at;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void SkipWhitespace()
         {
-            var text = _text;
-            var at = _at;
-            while ((uint)at < (uint)text.Length && text[at] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
+            unchecked
             {
-                at++;
+                // Compact Hubble output has none: one comparison, and the loop only when there is some.
+                if ((uint)_at < (uint)_text.Length && _text[_at] > (byte)' ')
+                {
+                    return;
+                }
+                var text = _text;
+                var at = _at;
+                while ((uint)at < (uint)text.Length && text[at] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
+                {
+                    at++;
+                }
+                _at = at;
             }
-            _at = at;
         }
 
         /// <summary>Whether the next value starts with this byte (not consumed).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool Peek(byte expected)
         {
             SkipWhitespace();
@@ -710,79 +792,97 @@ internal sealed partial class HubbleParser
             return _at == _text.Length;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool BeginObject(out bool more) => Begin((byte)'{', (byte)'}', out more);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool BeginArray(out bool more) => Begin((byte)'[', (byte)']', out more);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private bool Begin(byte open, byte close, out bool more)
         {
-            more = false;
-            if (!Peek(open))
+            unchecked
             {
-                return false;
-            }
-            _at++;
-            SkipWhitespace();
-            if ((uint)_at < (uint)_text.Length && _text[_at] == close)
-            {
+                more = false;
+                if (!Peek(open))
+                {
+                    return false;
+                }
                 _at++;
-                return true;
-            }
-            more = true;
-            return true;
-        }
-
-        /// <summary>After a member or element: a comma (more follow) or the closing byte (done).</summary>
-        public bool EndMember(byte close, out bool more)
-        {
-            SkipWhitespace();
-            more = false;
-            if ((uint)_at >= (uint)_text.Length)
-            {
-                return false;
-            }
-            var b = _text[_at++];
-            if (b == (byte)',')
-            {
+                SkipWhitespace();
+                if ((uint)_at < (uint)_text.Length && _text[_at] == close)
+                {
+                    _at++;
+                    return true;
+                }
                 more = true;
                 return true;
             }
-            return b == close;
+        }
+
+        /// <summary>After a member or element: a comma (more follow) or the closing byte (done).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool EndMember(byte close, out bool more)
+        {
+            unchecked
+            {
+                SkipWhitespace();
+                more = false;
+                if ((uint)_at >= (uint)_text.Length)
+                {
+                    return false;
+                }
+                var b = _text[_at++];
+                if (b == (byte)',')
+                {
+                    more = true;
+                    return true;
+                }
+                return b == close;
+            }
         }
 
         /// <summary>A property name and its colon.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool Key(out ReadOnlySpan<byte> name)
         {
-            if (!String(out name))
+            unchecked
             {
-                return false;
+                if (!String(out name))
+                {
+                    return false;
+                }
+                SkipWhitespace();
+                if ((uint)_at >= (uint)_text.Length || _text[_at] != (byte)':')
+                {
+                    return false;
+                }
+                _at++;
+                return true;
             }
-            SkipWhitespace();
-            if ((uint)_at >= (uint)_text.Length || _text[_at] != (byte)':')
-            {
-                return false;
-            }
-            _at++;
-            return true;
         }
 
         /// <summary>A string without escapes or control characters; its bytes between the quotes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool String(out ReadOnlySpan<byte> value)
         {
-            value = default;
-            if (!Peek((byte)'"'))
+            unchecked
             {
-                return false;
+                value = default;
+                if (!Peek((byte)'"'))
+                {
+                    return false;
+                }
+                var start = _at + 1;
+                var end = IndexOfStop(_text, start);
+                if (end < 0 || _text[end] != (byte)'"')
+                {
+                    return false;
+                }
+                value = _text[start..end];
+                _at = end + 1;
+                return true;
             }
-            var rest = _text[(_at + 1)..];
-            var end = rest.IndexOfAny(StringStops);
-            if (end < 0 || rest[end] != (byte)'"')
-            {
-                return false;
-            }
-            value = rest[..end];
-            _at += end + 2;
-            return true;
         }
 
         /// <summary>
@@ -791,39 +891,41 @@ internal sealed partial class HubbleParser
         /// </summary>
         private bool SkipString()
         {
-            var at = _at + 1;
-            while (true)
+            unchecked
             {
-                var end = _text[at..].IndexOfAny(StringStops);
-                if (end < 0)
+                var at = _at + 1;
+                while (true)
                 {
-                    return false;
-                }
-                at += end;
-                if (_text[at] == (byte)'"')
-                {
-                    _at = at + 1;
-                    return true;
-                }
-                if (_text[at] != (byte)'\\' || at + 1 >= _text.Length)
-                {
-                    return false;
-                }
-                switch (_text[at + 1])
-                {
-                    case (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t':
-                        at += 2;
-                        break;
-                    case (byte)'u':
-                        if (at + 6 > _text.Length || !Utf8Parser.TryParse(_text.Slice(at + 2, 4), out ushort code, out var consumed, 'x') || consumed != 4
-                            || code is >= 0xD800 and <= 0xDFFF)
-                        {
-                            return false;
-                        }
-                        at += 6;
-                        break;
-                    default:
+                    at = IndexOfStop(_text, at);
+                    if (at < 0)
+                    {
                         return false;
+                    }
+                    if (_text[at] == (byte)'"')
+                    {
+                        _at = at + 1;
+                        return true;
+                    }
+                    if (_text[at] != (byte)'\\' || at + 1 >= _text.Length)
+                    {
+                        return false;
+                    }
+                    switch (_text[at + 1])
+                    {
+                        case (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t':
+                            at += 2;
+                            break;
+                        case (byte)'u':
+                            if (at + 6 > _text.Length || !Utf8Parser.TryParse(_text.Slice(at + 2, 4), out ushort code, out var consumed, 'x') || consumed != 4
+                                || code is >= 0xD800 and <= 0xDFFF)
+                            {
+                                return false;
+                            }
+                            at += 6;
+                            break;
+                        default:
+                            return false;
+                    }
                 }
             }
         }
@@ -831,65 +933,68 @@ internal sealed partial class HubbleParser
         /// <summary>A number in JSON's grammar; its text, and whether it is an integer (no fraction or exponent).</summary>
         public bool Number(out ReadOnlySpan<byte> value, out bool integer)
         {
-            value = default;
-            integer = true;
-            SkipWhitespace();
-            var text = _text;
-            var at = _at;
-            if (at < text.Length && text[at] == (byte)'-')
+            unchecked
             {
-                at++;
-            }
-            if (at >= text.Length || !char.IsAsciiDigit((char)text[at]))
-            {
-                return false;
-            }
-            if (text[at] == (byte)'0')
-            {
-                at++;
-            }
-            else
-            {
-                while (at < text.Length && char.IsAsciiDigit((char)text[at]))
+                value = default;
+                integer = true;
+                SkipWhitespace();
+                var text = _text;
+                var at = _at;
+                if (at < text.Length && text[at] == (byte)'-')
                 {
                     at++;
                 }
-            }
-            if (at < text.Length && text[at] == (byte)'.')
-            {
-                integer = false;
-                at++;
-                var digits = at;
-                while (at < text.Length && char.IsAsciiDigit((char)text[at]))
-                {
-                    at++;
-                }
-                if (at == digits)
+                if (at >= text.Length || !char.IsAsciiDigit((char)text[at]))
                 {
                     return false;
                 }
-            }
-            if (at < text.Length && text[at] is (byte)'e' or (byte)'E')
-            {
-                integer = false;
-                at++;
-                if (at < text.Length && text[at] is (byte)'+' or (byte)'-')
+                if (text[at] == (byte)'0')
                 {
                     at++;
                 }
-                var digits = at;
-                while (at < text.Length && char.IsAsciiDigit((char)text[at]))
+                else
                 {
+                    while (at < text.Length && char.IsAsciiDigit((char)text[at]))
+                    {
+                        at++;
+                    }
+                }
+                if (at < text.Length && text[at] == (byte)'.')
+                {
+                    integer = false;
                     at++;
+                    var digits = at;
+                    while (at < text.Length && char.IsAsciiDigit((char)text[at]))
+                    {
+                        at++;
+                    }
+                    if (at == digits)
+                    {
+                        return false;
+                    }
                 }
-                if (at == digits)
+                if (at < text.Length && text[at] is (byte)'e' or (byte)'E')
                 {
-                    return false;
+                    integer = false;
+                    at++;
+                    if (at < text.Length && text[at] is (byte)'+' or (byte)'-')
+                    {
+                        at++;
+                    }
+                    var digits = at;
+                    while (at < text.Length && char.IsAsciiDigit((char)text[at]))
+                    {
+                        at++;
+                    }
+                    if (at == digits)
+                    {
+                        return false;
+                    }
                 }
+                value = text[_at..at];
+                _at = at;
+                return true;
             }
-            value = text[_at..at];
-            _at = at;
-            return true;
         }
 
         /// <summary>An integer number that fits a long (what Utf8JsonReader.TryGetInt64 accepts).</summary>
@@ -922,61 +1027,67 @@ internal sealed partial class HubbleParser
         /// <summary>Skips one value of any kind, checking its grammar; nesting deeper than the fast path's limit declines.</summary>
         public bool Skip(int depth)
         {
-            SkipWhitespace();
-            if ((uint)_at >= (uint)_text.Length || depth > MaxFastDepth)
+            unchecked
             {
-                return false;
-            }
-            bool more;
-            switch (_text[_at])
-            {
-                case (byte)'"':
-                    return SkipString();
-                case (byte)'{':
-                    if (!BeginObject(out more))
-                    {
-                        return false;
-                    }
-                    while (more)
-                    {
-                        if (!Key(out _) || !Skip(depth + 1) || !EndMember((byte)'}', out more))
+                SkipWhitespace();
+                if ((uint)_at >= (uint)_text.Length || depth > MaxFastDepth)
+                {
+                    return false;
+                }
+                bool more;
+                switch (_text[_at])
+                {
+                    case (byte)'"':
+                        return SkipString();
+                    case (byte)'{':
+                        if (!BeginObject(out more))
                         {
                             return false;
                         }
-                    }
-                    return true;
-                case (byte)'[':
-                    if (!BeginArray(out more))
-                    {
-                        return false;
-                    }
-                    while (more)
-                    {
-                        if (!Skip(depth + 1) || !EndMember((byte)']', out more))
+                        while (more)
+                        {
+                            if (!Key(out _) || !Skip(depth + 1) || !EndMember((byte)'}', out more))
+                            {
+                                return false;
+                            }
+                        }
+                        return true;
+                    case (byte)'[':
+                        if (!BeginArray(out more))
                         {
                             return false;
                         }
-                    }
-                    return true;
-                case (byte)'t':
-                    return Word("true"u8);
-                case (byte)'f':
-                    return Word("false"u8);
-                case (byte)'n':
-                    return Word("null"u8);
-                default:
-                    return Number(out _, out _);
+                        while (more)
+                        {
+                            if (!Skip(depth + 1) || !EndMember((byte)']', out more))
+                            {
+                                return false;
+                            }
+                        }
+                        return true;
+                    case (byte)'t':
+                        return Word("true"u8);
+                    case (byte)'f':
+                        return Word("false"u8);
+                    case (byte)'n':
+                        return Word("null"u8);
+                    default:
+                        return Number(out _, out _);
+                }
             }
         }
 
         private bool Word(ReadOnlySpan<byte> word)
         {
-            if (!_text[_at..].StartsWith(word))
+            unchecked
             {
-                return false;
+                if (!_text[_at..].StartsWith(word))
+                {
+                    return false;
+                }
+                _at += word.Length;
+                return true;
             }
-            _at += word.Length;
-            return true;
         }
     }
 }
