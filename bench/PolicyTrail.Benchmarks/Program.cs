@@ -37,6 +37,11 @@ if (args.Length > 0 && args[0] == "hubble")
     Console.WriteLine($"wrote {count} Hubble flows to {args[1]}");
     return 0;
 }
+// "hubble-stage FILE [rounds] [stage]" times the Hubble source stage and its yardsticks on one thread (thread CPU time).
+if (args.Length > 1 && args[0] == "hubble-stage")
+{
+    return HubbleStage.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 7, args.Length > 3 && args[3] == "stage");
+}
 // "store-size FILE [entries] [seed]" appends synthetic flow entries to a new DuckDB store and prints bytes per entry.
 // "read-entries FILE" times a bare ordered read of every entry through the store contract (verify's reading share).
 if (args.Length > 1 && args[0] == "read-entries")

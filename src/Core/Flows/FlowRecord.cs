@@ -123,12 +123,43 @@ public sealed record PolicyHit
 }
 
 /// <summary>Where a record came from: format, file (or stream), line, node, and the SHA-256 of the raw record.</summary>
+/// <remarks>
+/// The SHA-256 is kept as it was given: the 32 bytes a source computed (hex is made only when <see cref="Sha256"/> is
+/// read, which writers avoid), or the hex text a reader of stored entries has. Equality compares the digest, however
+/// it is held.
+/// </remarks>
 public sealed record SourceRef(string Format, string File, long Line)
 {
+    private ReadOnlyMemory<byte> _digest;
+    private string? _hex;
+
     /// <summary>The node that logged it, when known.</summary>
     public string? Node { get; init; }
+
     /// <summary>Lower-case hex SHA-256 of the raw record bytes (the line without its newline).</summary>
-    public string? Sha256 { get; init; }
+    public string? Sha256
+    {
+        get => _hex ??= _digest.Length == 32 ? Convert.ToHexStringLower(_digest.Span) : null;
+        init => (_hex, _digest) = (value, default);
+    }
+
+    /// <summary>
+    /// The SHA-256 as its 32 bytes when it was given as bytes (empty when it was given as hex, or not at all: then read
+    /// <see cref="Sha256"/>). Sources set it and hand over the bytes: they are not copied and must not change afterwards.
+    /// </summary>
+    public ReadOnlyMemory<byte> Sha256Digest
+    {
+        get => _digest;
+        init => (_digest, _hex) = (value.Length == 32 ? value : throw new ArgumentException("a SHA-256 has 32 bytes", nameof(value)), null);
+    }
+
+    /// <summary>Same format, file, line, node and SHA-256 (held as bytes or as hex).</summary>
+    public bool Equals(SourceRef? other) =>
+        other is not null && Format == other.Format && File == other.File && Line == other.Line && Node == other.Node
+        && (_digest.Length == 32 && other._digest.Length == 32 ? _digest.Span.SequenceEqual(other._digest.Span) : Sha256 == other.Sha256);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Format, File, Line, Node);
 }
 
 /// <summary>A normalized record: a flow, or a gap (what the source says it did not see).</summary>

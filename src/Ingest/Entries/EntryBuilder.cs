@@ -331,7 +331,8 @@ public sealed class EntryBuilder(FragmentTable fragments)
     private void SourceRef(EntryRow row, SourceRef source)
     {
         row.Line = source.Line;
-        row.Sha256 = source.Sha256 is { Length: 64 } hex ? Convert.FromHexString(hex) : null;
+        row.Sha256 = source.Sha256Digest is { Length: 32 } digest ? digest.ToArray()
+            : source.Sha256 is { Length: 64 } hex ? Convert.FromHexString(hex) : null;
         var key = (source.Format, source.File, source.Node, row.Sha256 is not null);
         if (_sources.TryGetValue(key, out var known))
         {

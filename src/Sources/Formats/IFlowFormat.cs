@@ -98,9 +98,10 @@ public sealed class LineContext : IDisposable
     {
         if (_source is null || _sourceNode != node)
         {
-            Span<byte> hash = stackalloc byte[32];
+            // Kept as 32 bytes; hex is written straight into the output when a record is written.
+            var hash = new byte[32];
             _sha256.Hash(Bytes.Span, hash);
-            _source = new SourceRef(Format, File, Number) { Node = node, Sha256 = Convert.ToHexStringLower(hash) };
+            _source = new SourceRef(Format, File, Number) { Node = node, Sha256Digest = hash };
             _sourceNode = node;
         }
         return _source;

@@ -12,7 +12,7 @@ namespace PolicyTrail.Sources.Hubble;
 /// flow.proto v1.19.4 in protojson form (snake_case, with the CamelCase exceptions IP/TCP/UDP/SCTP/ICMPv4/ICMPv6/ID/Type);
 /// 64-bit numbers may be strings.
 /// </summary>
-internal sealed class HubbleParser : ILineParser
+internal sealed partial class HubbleParser : ILineParser
 {
     private static readonly Func<ReadOnlySpan<byte>, IPAddress?> ParseAddress = bytes => IPAddress.TryParse(bytes, out var ip) ? ip : null;
 
@@ -20,10 +20,27 @@ internal sealed class HubbleParser : ILineParser
     private readonly Utf8StringCache _strings = new(bits: 14);
     private readonly Utf8Cache<Dictionary<string, string>> _labels = new(bits: 13, maxKeyBytes: 8192);
     private readonly Utf8Cache<IPAddress?> _addresses = new(bits: 14, maxKeyBytes: 64);
+    private readonly bool _fastPath;
     private Timestamp? _lastTime;
+
+    /// <summary>A parser for one input; <paramref name="fastPath"/> false reads every line through Utf8JsonReader (for tests).</summary>
+    public HubbleParser(bool fastPath = true) => _fastPath = fastPath;
+
+    /// <summary>Lines the fast path read (the rest went through Utf8JsonReader); for tests and benchmarks.</summary>
+    public long FastLines { get; private set; }
 
     public void Parse(LineContext line, RecordSink sink)
     {
+        if (_fastPath)
+        {
+            var fast = new FlowState();
+            if (TryScanFlow(line.Bytes.Span, ref fast))
+            {
+                FastLines++;
+                Emit(line, sink, ref fast);
+                return;
+            }
+        }
         var state = new FlowState();
         string? wrapperNode = null;
         var wrapperTime = new LazyText(null);
@@ -623,7 +640,12 @@ internal struct HubbleEndpoint
     private string? _workloadKind;
     private IReadOnlyDictionary<string, string>? _labels;
 
-    private static readonly Func<ReadOnlySpan<byte>, Dictionary<string, string>> ParseLabels = bytes =>
+    /// <summary>An endpoint as the fast path read it.</summary>
+    public HubbleEndpoint(long? identity, string? ns, string? pod, string? workload, string? workloadKind, IReadOnlyDictionary<string, string>? labels) =>
+        (_identity, _namespace, _pod, _workload, _workloadKind, _labels) = (identity, ns, pod, workload, workloadKind, labels);
+
+    /// <summary>A label set from the raw bytes of a "labels" array (the key of the label-set cache).</summary>
+    public static readonly Func<ReadOnlySpan<byte>, Dictionary<string, string>> ParseLabels = bytes =>
     {
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         var reader = new Utf8JsonReader(bytes);

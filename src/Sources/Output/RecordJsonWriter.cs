@@ -264,7 +264,17 @@ public static class RecordJsonWriter
         w.WriteString("file", source.File);
         w.WriteNumber("line", source.Line);
         WriteOptional(w, "node", source.Node);
-        WriteOptional(w, "sha256", source.Sha256);
+        if (source.Sha256Digest is { Length: 32 } digest)
+        {
+            // The hex straight into the output, without a string per record.
+            Span<char> hex = stackalloc char[64];
+            Convert.TryToHexStringLower(digest.Span, hex, out _);
+            w.WriteString("sha256", hex);
+        }
+        else
+        {
+            WriteOptional(w, "sha256", source.Sha256);
+        }
         w.WriteEndObject();
     }
 
