@@ -86,6 +86,8 @@ public sealed class ClusterHistory
     private static ClusterSnapshotFile Read(string name, IReadOnlyList<string> paths, DateTimeOffset? takenAt)
     {
         var read = KubectlOutputReader.ReadObjects(paths);
+        // Objects are compared with what the store holds, which is their evidence form: compare like with like.
+        read = read with { Objects = [.. read.Objects.Select(AsEvidence)] };
         var files = paths.SelectMany<string, string>(path => Directory.Exists(path)
             ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal)
             : [path]).ToArray();
@@ -144,6 +146,19 @@ public sealed class ClusterHistory
         return _inventory.TryGetValue((key, resourceVersion ?? ""), out var exact) ? exact
             : _latestInventory.TryGetValue(key, out var latest) ? latest
             : -1;
+    }
+
+    private static KubeObject AsEvidence(KubeObject o)
+    {
+        try
+        {
+            var reduced = Changes.ObjectEvidence.Reduce(o.Kind, Encoding.UTF8.GetBytes(o.Json));
+            return o with { Json = Encoding.UTF8.GetString(Ledger.Canonical.JsonCanonicalizer.Canonicalize(reduced)) };
+        }
+        catch (Exception e) when (e is JsonException or Ledger.Canonical.JsonCanonicalizationException)
+        {
+            return o; // recorded as it came, with the reason (see EntryBuilder.Change)
+        }
     }
 
     private static byte[] Evidence(IReadOnlyList<string> files)

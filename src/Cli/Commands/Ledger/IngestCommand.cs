@@ -23,7 +23,7 @@ internal sealed class IngestSettings : SourceSettings
     public string Store { get; set; } = StoreSettings.DefaultStore;
 
     [CommandOption("-c|--cluster <PATH>")]
-    [Description("A cluster snapshot: a file or folder of 'kubectl get ... -A -o json|yaml' output. Repeatable: each is one snapshot, in force from its files' modification time. Recorded in the store. Example: --cluster snapshot/")]
+    [Description("A cluster snapshot: a file or folder of 'kubectl get ... -A -o json|yaml' output. Repeatable: each is one snapshot, taken at its files' modification time, recorded in the store's identity history (as 'snapshot import' does). Optional when the store already holds a history (snapshot import, watch). Example: --cluster snapshot/")]
     public string[] Cluster { get; set; } = [];
 
     [CommandOption("--ipblock-selects-pods <BOOL>")]
@@ -60,10 +60,6 @@ internal sealed class IngestSettings : SourceSettings
         {
             return problem;
         }
-        if (Cluster.Length == 0)
-        {
-            return ValidationResult.Error("--cluster PATH is required (a file or folder of 'kubectl get ... -o json|yaml' output): flows are attributed against it");
-        }
         if (CheckpointEvery < 0 || CheckpointInterval < 0)
         {
             return ValidationResult.Error("--checkpoint-every and --checkpoint-interval must not be negative");
@@ -93,7 +89,7 @@ internal sealed class IngestCommand(Terminal terminal) : Command<IngestSettings>
         foreach (var version in clusters.Snapshots)
         {
             var s = version.Snapshot;
-            terminal.Error.WriteLine($"cluster {version.Name}: {s.Pods.Count} pods, {s.NetworkPolicies.Count} networkpolicies, in force from {version.TakenAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}");
+            terminal.Error.WriteLine($"cluster {version.Name}: {s.Pods.Count} pods, {s.NetworkPolicies.Count} networkpolicies, taken at {version.TakenAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}");
         }
         using var session = LedgerSession.Open(settings.Store, settings.Key, new CheckpointPolicy
         {
@@ -163,6 +159,11 @@ internal sealed class IngestCommand(Terminal terminal) : Command<IngestSettings>
         var seconds = summary.Elapsed.TotalSeconds;
         terminal.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"read {summary.Read} records ({summary.Flows} flows, {summary.Rejected} rejected{(summary.LinesAlreadyIngested > 0 ? $"; {summary.LinesAlreadyIngested} lines ingested by earlier runs were skipped" : "")}); appended {summary.Appended} entries ({summary.Flows} flows, {summary.Gaps} gaps, {summary.PolicyChanges} policy changes, {summary.Snapshots} snapshots)"));
+        if (clusters.Timeline is { } timeline)
+        {
+            terminal.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"identity history: {timeline.ChangeCount} changes ({summary.ClusterChanges} recorded by this run), {timeline.PodCount} pods, {timeline.EpochCount} stretches of unchanged state; {clusters.EnginesCompiled} policy engine{(clusters.EnginesCompiled == 1 ? "" : "s")} compiled"));
+        }
         terminal.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"decisions: {summary.Allow} allow, {summary.Deny} deny, {summary.Unknown} unknown; CNI verdict: {summary.Agree} agree, {summary.Disagree} disagree"));
         terminal.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
