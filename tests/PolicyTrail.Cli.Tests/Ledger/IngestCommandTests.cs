@@ -24,6 +24,10 @@ public sealed class IngestCommandTests : IDisposable
         return r.StdoutLines.Select(l => JsonNode.Parse(l)!.AsObject()).ToArray();
     }
 
+    /// <summary>The entries that record the example cluster: its files' snapshot entry and one change per object.</summary>
+    private static int ClusterEntries(JsonObject[] entries) =>
+        entries.Count(e => (string?)e["kind"] is "inventory-change" || ((string?)e["kind"] == "policy-change" && e["change"] is JsonObject c && ((string?)c["origin"])!.StartsWith("snapshot ", StringComparison.Ordinal)));
+
     private static string Plain(JsonObject entry)
     {
         var copy = entry.DeepClone().AsObject();
@@ -55,7 +59,10 @@ public sealed class IngestCommandTests : IDisposable
         }
         Assert.Equal("frontend", (string?)first["src"]!["namespace"]);
         Assert.Equal("web-7d4b9c-x2x7p", (string?)first["src"]!["pod"]);
-        Assert.Equal(0, (long)first["src"]!["inventory"]!);
+        var inventory = entries[(int)(long)first["src"]!["inventory"]!];
+        Assert.Equal("inventory-change", (string?)inventory["kind"]);
+        Assert.Equal("web-7d4b9c-x2x7p", (string?)inventory["change"]!["name"]);
+        Assert.Equal("Pod", (string?)inventory["change"]!["objectKind"]);
         Assert.Equal("allow", (string?)first["decision"]!["verdict"]);
         Assert.Equal("agree", (string?)first["decision"]!["agreement"]);
         Assert.Equal("payments/api-ingress", (string?)first["decision"]!["ingress"]!["allowedBy"]![0]!["policy"]);
@@ -153,7 +160,7 @@ public sealed class IngestCommandTests : IDisposable
         var entries = await Query();
         var gap = entries.Single(e => (string?)e["kind"] == "gap");
         Assert.Contains("source replaced since it was last read", (string?)gap["reason"], StringComparison.Ordinal);
-        Assert.Equal(1 + 150 + 1 + 100, entries.Length);
+        Assert.Equal(ClusterEntries(entries) + 150 + 1 + 100, entries.Length);
     }
 
     [Fact]
@@ -164,7 +171,8 @@ public sealed class IngestCommandTests : IDisposable
         Assert.True(first.ExitCode == 0, first.Stderr);
         var second = await CliRunner.RunWithInputAsync(text, "ingest", "--store", Store, "--cluster", Cluster, "-");
         Assert.Contains("appended 0 entries", second.Stderr, StringComparison.Ordinal);
-        Assert.Equal(51, (await Query()).Length);
+        var entries = await Query();
+        Assert.Equal(ClusterEntries(entries) + 50, entries.Length);
     }
 
     [Fact]
@@ -175,9 +183,15 @@ public sealed class IngestCommandTests : IDisposable
         Assert.SkipUnless(File.Exists(audit), $"shared fixtures not found ({audit}); set POLICYTRAIL_SHARED");
         var r = await Ingest(audit);
         Assert.True(r.ExitCode is 0 or 1, r.Stderr);
-        var changes = (await Query()).Where(e => (string?)e["kind"] == "policy-change").ToArray();
-        Assert.NotEmpty(changes);
-        Assert.All(changes, c => Assert.EndsWith("networkpolicies", (string?)c["resource"], StringComparison.Ordinal));
+        var entries = await Query();
+        var changes = entries.Where(e => (string?)e["kind"] == "policy-change").ToArray();
+        // Successful NetworkPolicy changes are changes of the history; failed requests and other policy kinds stay audit records.
+        var fromSnapshot = changes.Where(c => c["change"] is JsonObject o && ((string?)o["origin"])!.StartsWith("snapshot ", StringComparison.Ordinal)).ToArray();
+        var history = changes.Where(c => c["change"] is JsonObject).Except(fromSnapshot).ToArray();
+        Assert.NotEmpty(history);
+        Assert.All(history, c => Assert.Equal("NetworkPolicy", (string?)c["change"]!["objectKind"]));
+        Assert.All(history, c => Assert.StartsWith("audit-log ", (string?)c["change"]!["origin"], StringComparison.Ordinal));
+        Assert.All(changes.Except(history).Except(fromSnapshot), c => Assert.EndsWith("networkpolicies", (string?)c["resource"], StringComparison.Ordinal));
     }
 
     [Fact]
@@ -191,7 +205,8 @@ public sealed class IngestCommandTests : IDisposable
         var r = await CliRunner.RunAsync("ingest", "--store", Store, "--cluster", Cluster, "--key", Path.Combine(other, "policytrail.key"), more);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("its checkpoints are not signed by someone-else+", r.Stderr, StringComparison.Ordinal);
-        Assert.Equal(7, (await Query()).Length);
+        var entries = await Query();
+        Assert.Equal(ClusterEntries(entries) + 6, entries.Length);
     }
 
     [Fact]
@@ -202,6 +217,7 @@ public sealed class IngestCommandTests : IDisposable
         Assert.Contains("nope.jsonl: no such file or folder", missing.Stderr, StringComparison.Ordinal);
         var noCluster = await CliRunner.RunAsync("ingest", "--store", Store, Path.Combine(CliRunner.Examples, "flows", "hubble.jsonl"));
         Assert.Equal(2, noCluster.ExitCode);
+        Assert.Contains("holds no cluster history", noCluster.Stderr, StringComparison.Ordinal);
         var noStore = await CliRunner.RunAsync("query", "--store", Path.Combine(_dir, "none.duckdb"));
         Assert.Equal(2, noStore.ExitCode);
         Assert.Contains("no such store", noStore.Stderr, StringComparison.Ordinal);

@@ -6,6 +6,8 @@ using System.Text.Json;
 using PolicyTrail.Ingest.Clusters;
 using PolicyTrail.Ingest.Running;
 using PolicyTrail.Ledger.Checkpoints;
+using PolicyTrail.Ledger.Entries;
+using PolicyTrail.Ledger.Store;
 using PolicyTrail.Ledger.Writing;
 using PolicyTrail.Policy;
 using PolicyTrail.Sources.Output;
@@ -97,6 +99,11 @@ internal sealed class IngestCommand(Terminal terminal) : Command<IngestSettings>
             Every = TimeSpan.FromSeconds(settings.CheckpointInterval),
         }, terminal.Error);
         var (store, writer) = (session.Store, session.Writer);
+        if (settings.Cluster.Length == 0
+            && !store.Query(new EntryFilter { Kinds = [EntryKind.InventoryChange, EntryKind.PolicyChange], Limit = 1 }).Any())
+        {
+            throw new UserInputException($"{settings.Store} holds no cluster history to decide flows against: give --cluster PATH (kubectl get ... -o json|yaml output), or record one first with 'policytrail snapshot import' or 'policytrail watch'");
+        }
         var startSize = writer.Size;
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
