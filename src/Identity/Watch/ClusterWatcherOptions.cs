@@ -20,4 +20,14 @@ public sealed record ClusterWatcherOptions
     /// taken as the backlog of the outage: stamped NotBefore = when the watch stopped.
     /// </summary>
     public TimeSpan CatchUpWindow { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The state already recorded (the latest change of each object that was not deleted), e.g. from the store a
+    /// previous run recorded into: the start-up list is then reconciled against it, so that only what differs is
+    /// recorded (added, modified, deleted within (<see cref="KnownUntil"/>, list time]). Null: nothing is known.
+    /// </summary>
+    public IReadOnlyList<History.ClusterChange>? Known { get; init; }
+
+    /// <summary>Until when <see cref="Known"/> was observed (Unix ns): the lower bound of what changed since.</summary>
+    public long? KnownUntil { get; init; }
 }

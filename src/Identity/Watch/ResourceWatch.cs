@@ -1,6 +1,7 @@
 using System.Net;
 using k8s;
 using k8s.Autorest;
+using k8s.Models;
 using PolicyTrail.Identity.History;
 
 namespace PolicyTrail.Identity.Watch;
@@ -29,10 +30,24 @@ internal sealed class ResourceWatch(WatchedResource resource, IKubernetes client
         // The start-up list observes state, not changes: each object is in force at the list time, since some time
         // after its creation (the only bound the list gives). Nothing was watched before, so there is no gap.
         var listedAt = Now();
-        foreach (var obj in listed.Items)
+        if (options.Known is { } known && options.KnownUntil is { } knownUntil)
         {
-            _known[obj.Key] = obj;
-            Record(ChangeType.Added, obj, listedAt, CreationNanos(obj) ?? 0);
+            // A state recorded before: only what differs from it changed, at some time since it was last observed.
+            foreach (var change in known.Where(c => c.Kind == resource.Kind && c.Type != ChangeType.Deleted))
+            {
+                var meta = new V1ObjectMeta { Uid = change.Uid, NamespaceProperty = change.Namespace, Name = change.Name, ResourceVersion = change.ResourceVersion };
+                var obj = new WatchedObject(meta, change.ObjectJson ?? "{}");
+                _known[obj.Key] = obj;
+            }
+            Reconcile(listed, knownUntil, listedAt);
+        }
+        else
+        {
+            foreach (var obj in listed.Items)
+            {
+                _known[obj.Key] = obj;
+                Record(ChangeType.Added, obj, listedAt, CreationNanos(obj) ?? 0);
+            }
         }
         _resourceVersion = listed.ResourceVersion;
 

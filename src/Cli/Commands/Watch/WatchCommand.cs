@@ -60,10 +60,15 @@ internal sealed class WatchCommand(Terminal terminal) : AsyncCommand<WatchSettin
         var lines = settings.Out is null ? null : new JsonLinesChangeWriter(file ?? terminal.OutStream);
         using var session = storePath is null ? null : Ledger.LedgerSession.Open(storePath, settings.Key, new PolicyTrail.Ledger.Writing.CheckpointPolicy(), terminal.Error);
         var recorder = session is null ? null : new ChangeRecorder(session.Writer, positionKey: $"watch {server}");
+        IReadOnlyList<ClusterChange>? known = null;
+        long? knownUntil = null;
         if (recorder?.LastRecorded is { } last)
         {
-            // What happened while nothing was watching is not known: say so in the ledger.
+            // What happened while nothing was watching is not known: say so in the ledger, and record only what differs
+            // from the state recorded then.
             recorder.Gap(Nanos(last), Nanos(DateTimeOffset.UtcNow), $"not watching {server}: policytrail watch was not running");
+            known = LatestState(session!);
+            knownUntil = Nanos(last);
         }
         IClusterChangeSink writer = (lines, recorder) switch
         {
@@ -79,6 +84,8 @@ internal sealed class WatchCommand(Terminal terminal) : AsyncCommand<WatchSettin
         var errorLock = new Lock();
         var watcher = new ClusterWatcher(client, writer, new ClusterWatcherOptions
         {
+            Known = known,
+            KnownUntil = knownUntil,
             // Warnings come from the loops of several resources at once.
             Warning = line =>
             {
@@ -116,6 +123,17 @@ internal sealed class WatchCommand(Terminal terminal) : AsyncCommand<WatchSettin
             var where = settings.Kubeconfig ?? "the default kubeconfig ($KUBECONFIG, ~/.kube/config) or in-cluster config";
             throw new UserInputException($"{where}: {e.Message.TrimEnd('.')}");
         }
+    }
+
+    /// <summary>The latest recorded change of each object (by kind and key) that still exists.</summary>
+    private static List<ClusterChange> LatestState(Ledger.LedgerSession session)
+    {
+        var latest = new Dictionary<(string, string), ClusterChange>();
+        foreach (var (_, change) in ChangeReader.Read(session.Store, session.Writer.Fragments))
+        {
+            latest[(change.Kind, change.Key)] = change;
+        }
+        return [.. latest.Values.Where(c => c.Type != ChangeType.Deleted)];
     }
 
     private static long Nanos(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.Ticks) * 100;
