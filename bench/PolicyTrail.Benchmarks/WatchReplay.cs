@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using PolicyTrail.Identity.History;
+using System.Text.Json;
+using PolicyTrail.Identity.Watch;
 using PolicyTrail.Ingest.Changes;
 using PolicyTrail.Ledger.Checkpoints;
 using PolicyTrail.Ledger.DuckDb;
@@ -10,10 +10,11 @@ using PolicyTrail.Ledger.Writing;
 namespace PolicyTrail.Benchmarks;
 
 /// <summary>
-/// "watch-replay FILE [events] [seed]": replays N watch events, shaped as the API server streams them (pods with
-/// managed fields, container specs, conditions; each pod's life as ADDED Pending → scheduled → Running with its IP →
-/// Ready → terminating → DELETED; EndpointSlice updates between), through <see cref="ChangeRecorder"/> into a new
-/// DuckDB store, and prints the rate, the store size and peak memory.
+/// "watch-replay STORE [events] [seed]": writes N watch events of a churning cluster (<see cref="WatchEvents"/>) to
+/// STORE.jsonl in the format of <c>policytrail watch --out</c> (streamed, not held in memory), then times the replay
+/// of that file (read, parse, record through <see cref="ChangeRecorder"/>) into a new DuckDB store, as
+/// <c>policytrail watch --replay</c> does: events/s, CPU µs/event, store bytes/event, peak RSS.
+/// WATCH_REPLAY_PARTS=1 first times reading and parsing alone.
 /// </summary>
 internal static class WatchReplay
 {
@@ -23,43 +24,65 @@ internal static class WatchReplay
         {
             File.Delete(file);
         }
+        var lines = path + ".jsonl";
         var clock = Stopwatch.StartNew();
-        var changes = WatchEvents.Generate(count, seed).ToList();
-        var generated = clock.Elapsed;
-        var bytes = changes.Sum(c => (long)(c.ObjectJson?.Length ?? 0));
+        using (var output = new FileStream(lines, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 20))
+        using (var json = new Utf8JsonWriter(output))
+        {
+            foreach (var change in WatchEvents.Generate(count, seed))
+            {
+                ChangeLines.Write(json, change);
+                json.Flush();
+                json.Reset();
+                output.WriteByte((byte)'\n');
+            }
+        }
+        var fileBytes = new FileInfo(lines).Length;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"generated {changes.Count:N0} watch events ({bytes / (double)changes.Count:F0} B of object JSON each) in {generated.TotalSeconds:F1} s"));
+            $"wrote {count:N0} watch events to {lines} ({fileBytes / 1e6:F0} MB, {fileBytes / (double)count:F0} B/line) in {clock.Elapsed.TotalSeconds:F1} s"));
+
         if (Environment.GetEnvironmentVariable("WATCH_REPLAY_PARTS") == "1")
         {
-            var sw = Stopwatch.StartNew();
-            var reduced = changes.Select(c => ObjectEvidence.Reduce(c.Kind, Encoding.UTF8.GetBytes(c.ObjectJson!))).ToList();
-            Console.WriteLine($"reduce: {sw.Elapsed.TotalMilliseconds * 1000 / changes.Count:F1} µs/event, {reduced.Average(r => r.Length):F0} B after");
-            sw.Restart();
-            foreach (var r in reduced)
+            var (parseCpu, parseWall) = Timed(() =>
             {
-                PolicyTrail.Ledger.Canonical.JsonCanonicalizer.Canonicalize(r);
-            }
-            Console.WriteLine($"canonicalize: {sw.Elapsed.TotalMilliseconds * 1000 / changes.Count:F1} µs/event");
+                var parsed = 0L;
+                using var stream = File.OpenRead(lines);
+                using var text = new StreamReader(stream);
+                while (text.ReadLine() is { } line)
+                {
+                    parsed += ChangeLines.TryRead(System.Text.Encoding.UTF8.GetBytes(line), out _, out _) ? 1 : 0;
+                }
+                return parsed;
+            });
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"parse only: {parseWall.TotalSeconds:F2} s, CPU {parseCpu.TotalMilliseconds * 1000 / count:F1} µs/event"));
         }
+
         var (signerKey, _) = NoteKeys.Generate("bench");
         using var signer = NoteSigner.FromKey(signerKey);
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        clock.Restart();
-        using (var store = DuckDbLedgerStore.Open(path))
+        ChangeReplaySummary? summary = null;
+        var (cpu, wall) = Timed(() =>
         {
+            using var store = DuckDbLedgerStore.Open(path);
             var writer = LedgerWriter.Open(store, signer, "bench.example/log");
             var recorder = new ChangeRecorder(writer, commitEntries: 50_000);
-            foreach (var change in changes)
-            {
-                recorder.Record(change);
-            }
-            recorder.Complete();
-        }
-        var elapsed = clock.Elapsed;
-        var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+            summary = ChangeReplay.Run(recorder, writer, lines, Console.Error);
+            return summary.Changes;
+        });
         var size = new FileInfo(path).Length;
+        using var self = Process.GetCurrentProcess();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"recorded {changes.Count:N0} changes in {elapsed.TotalSeconds:F2} s: {changes.Count / elapsed.TotalSeconds:N0} events/s, CPU {used.TotalSeconds:F1} s; store {size / 1e6:F1} MB ({size / (double)changes.Count:F0} B/event); peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB"));
+            $"replayed {summary!.Changes:N0} changes ({summary.Rejected} rejected) in {wall.TotalSeconds:F2} s: {summary.Changes / wall.TotalSeconds:N0} events/s, CPU {cpu.TotalSeconds:F1} s = {cpu.TotalMilliseconds * 1000 / summary.Changes:F1} µs/event; store {size / 1e6:F1} MB ({size / (double)summary.Changes:F0} B/event); peak RSS {self.PeakWorkingSet64 / 1e6:F0} MB"));
         return 0;
+    }
+
+    private static (TimeSpan Cpu, TimeSpan Wall) Timed(Func<long> work)
+    {
+        using var self = Process.GetCurrentProcess();
+        var cpu = self.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        work();
+        var wall = clock.Elapsed;
+        self.Refresh();
+        return (self.TotalProcessorTime - cpu, wall);
     }
 }
