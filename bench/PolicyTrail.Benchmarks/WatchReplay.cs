@@ -55,6 +55,48 @@ internal static class WatchReplay
                 return parsed;
             });
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"parse only: {parseWall.TotalSeconds:F2} s, CPU {parseCpu.TotalMilliseconds * 1000 / count:F1} µs/event"));
+            var sample = new List<PolicyTrail.Identity.History.ClusterChange>();
+            foreach (var line in File.ReadLines(lines).Take(20_000))
+            {
+                ChangeLines.TryRead(System.Text.Encoding.UTF8.GetBytes(line), out var read, out _);
+                sample.Add(read.Change!);
+            }
+            var builder = new PolicyTrail.Ingest.Entries.EntryBuilder(new PolicyTrail.Ledger.Entries.FragmentTable());
+            var rows = new List<PolicyTrail.Ledger.Entries.EntryRow>();
+            for (var round = 0; round < 3; round++)
+            {
+                rows.Clear();
+                var roundClock = Stopwatch.StartNew();
+                var (buildCpu, _) = Timed(() =>
+                {
+                    foreach (var change in sample)
+                    {
+                        rows.Add(builder.Change(change, 0));
+                    }
+                    return 0;
+                });
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"EntryBuilder.Change only, round {round}: CPU {buildCpu.TotalMilliseconds * 1000 / sample.Count:F1} µs/event, wall {roundClock.Elapsed.TotalMilliseconds * 1000 / sample.Count:F1} µs/event ({rows.Average(r => r.Body!.Length):F0} B body)"));
+            }
+            var (partKey, _) = NoteKeys.Generate("bench");
+            using var partSigner = NoteSigner.FromKey(partKey);
+            using (var store = DuckDbLedgerStore.Open(path + ".parts"))
+            {
+                var writer = LedgerWriter.Open(store, partSigner, "bench.example/log");
+                var own = new PolicyTrail.Ingest.Entries.EntryBuilder(writer.Fragments);
+                rows = [.. sample.Select(c => own.Change(c, 0))];
+                var (appendCpu, appendWall) = Timed(() =>
+                {
+                    foreach (var row in rows)
+                    {
+                        writer.Append(row);
+                    }
+                    writer.Commit(checkpoint: true);
+                    return 0;
+                });
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"LedgerWriter.Append+Commit only: CPU {appendCpu.TotalMilliseconds * 1000 / rows.Count:F1} µs/event, wall {appendWall.TotalMilliseconds * 1000 / rows.Count:F1} µs/event"));
+            }
+            File.Delete(path + ".parts");
+            File.Delete(path + ".parts.wal");
         }
 
         var (signerKey, _) = NoteKeys.Generate("bench");

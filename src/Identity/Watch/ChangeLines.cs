@@ -167,10 +167,8 @@ public static class ChangeLines
                 _ => reason = value,
             };
         }
-        if (reader.Read())
-        {
-            return "more than one JSON value on the line";
-        }
+        // Whatever follows the object is read (and refused) by the reader: one JSON value a line.
+        _ = reader.Read();
         switch (record)
         {
             case "change":

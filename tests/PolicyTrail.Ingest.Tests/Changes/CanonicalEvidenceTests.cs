@@ -117,6 +117,18 @@ public sealed class CanonicalEvidenceTests
         }
     }
 
+    [Fact]
+    public void The_benchmark_watch_events_take_the_fast_way()
+    {
+        var evidence = new CanonicalEvidence();
+        var output = new ArrayBufferWriter<byte>();
+        foreach (var change in PolicyTrail.Benchmarks.WatchEvents.Generate(500, 5))
+        {
+            output.ResetWrittenCount();
+            evidence.Write(change.Kind, Encoding.UTF8.GetBytes(change.ObjectJson!), output);
+        }
+    }
+
     [Theory]
     [InlineData("Pod", """{"metadata":{"name":"a\"b\\c\/d\u0001\u001f\t\n\r\b\f\u00e9\u2028\ud83d\ude00","managedFields":[1]}}""")]
     [InlineData("Pod", """{"é":1,"e":2,"z":3,"\u00e9":4}""", true)]
