@@ -99,6 +99,7 @@ internal static class WatchReplay
             File.Delete(path + ".parts.wal");
         }
 
+        var threadsBefore = ThreadTimes();
         var (signerKey, _) = NoteKeys.Generate("bench");
         using var signer = NoteSigner.FromKey(signerKey);
         ChangeReplaySummary? summary = null;
@@ -114,7 +115,41 @@ internal static class WatchReplay
         using var self = Process.GetCurrentProcess();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"replayed {summary!.Changes:N0} changes ({summary.Rejected} rejected) in {wall.TotalSeconds:F2} s: {summary.Changes / wall.TotalSeconds:N0} events/s, CPU {cpu.TotalSeconds:F1} s = {cpu.TotalMilliseconds * 1000 / summary.Changes:F1} µs/event; store {size / 1e6:F1} MB ({size / (double)summary.Changes:F0} B/event); peak RSS {self.PeakWorkingSet64 / 1e6:F0} MB"));
+        // Where the CPU went, by thread name (Linux): the replay thread, the writer's hashing task, GC, JIT, DuckDB's threads.
+        var byName = ThreadTimes().Select(t => (t.Key.Name, Ms: t.Value - threadsBefore.GetValueOrDefault(t.Key)))
+            .GroupBy(t => t.Name).Select(g => (Name: g.Key, Ms: g.Sum(t => t.Ms))).Where(g => g.Ms > 0).OrderByDescending(g => g.Ms).Take(8);
+        Console.WriteLine("CPU by thread: " + string.Join(", ", byName.Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Name} {g.Ms * 1000.0 / summary.Changes:F1} µs/event"))));
         return 0;
+    }
+
+    private static Dictionary<(int Id, string Name), long> ThreadTimes()
+    {
+        var times = new Dictionary<(int, string), long>();
+        if (!Directory.Exists("/proc/self/task"))
+        {
+            return times;
+        }
+        var tick = 1000L / 100; // USER_HZ is 100 on Linux: 10 ms a tick.
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var open = stat.IndexOf('(', StringComparison.Ordinal);
+                var close = stat.LastIndexOf(')');
+                var fields = stat[(close + 2)..].Split(' ');
+                var name = stat[(open + 1)..close];
+                // Thread pool workers and DuckDB's workers are named alike; a trailing number is dropped.
+                name = name.TrimEnd('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ' ', '#');
+                times[(int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture), name)] =
+                    (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * tick;
+            }
+            catch (IOException)
+            {
+                // The thread ended.
+            }
+        }
+        return times;
     }
 
     private static (TimeSpan Cpu, TimeSpan Wall) Timed(Func<long> work)

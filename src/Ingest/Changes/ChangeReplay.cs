@@ -66,39 +66,72 @@ public static class ChangeReplay
         var changes = recorder.Changes;
         var gaps = recorder.Gaps;
         long lines = 0, skipped = 0, rejected = 0, lastTime = 0;
-        var reader = new LineReader(stream);
-        while (reader.Next(out var line))
+        // Lines are read and parsed on a thread of their own while this one builds and appends the entries.
+        using var parsed = new System.Collections.Concurrent.BlockingCollection<List<Parsed>>(boundedCapacity: 4);
+        var reading = Task.Run(() =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var number = reader.LineNumber;
-            if (number <= resumeAfter)
+            try
             {
-                skipped++;
-                continue;
+                var reader = new LineReader(stream);
+                var batch = new List<Parsed>(64);
+                while (reader.Next(out var line))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var number = reader.LineNumber;
+                    if (number <= resumeAfter || line.Trim(" \t\r"u8).IsEmpty)
+                    {
+                        batch.Add(new Parsed(number, default, null, null));
+                    }
+                    else if (ChangeLines.TryRead(line, out var read, out var error))
+                    {
+                        batch.Add(new Parsed(number, read, null, null));
+                    }
+                    else
+                    {
+                        batch.Add(new Parsed(number, default, error, SHA256.HashData(line)));
+                    }
+                    if (batch.Count == batch.Capacity)
+                    {
+                        parsed.Add(batch, cancellationToken);
+                        batch = new List<Parsed>(64);
+                    }
+                }
+                parsed.Add(batch, cancellationToken);
             }
-            lines++;
-            if (line.IsEmpty || line.Trim(" \t\r"u8).IsEmpty)
+            finally
             {
-                continue;
+                parsed.CompleteAdding();
             }
-            if (!ChangeLines.TryRead(line, out var read, out var error))
+        }, cancellationToken);
+        foreach (var batch in parsed.GetConsumingEnumerable(cancellationToken))
+        {
+            foreach (var (number, read, error, sha256) in batch)
             {
-                rejected++;
-                errors.WriteLine(string.Create(CultureInfo.InvariantCulture, $"policytrail: {path}:{number}: {error}"));
-                recorder.Rejected(path, number, error!, SHA256.HashData(line), lastTime);
-                continue;
-            }
-            if (read.Change is { } change)
-            {
-                lastTime = change.Time;
-                recorder.Record(change, number);
-            }
-            else
-            {
-                lastTime = read.GapTo;
-                recorder.Gap(read.GapFrom, read.GapTo, read.GapReason!, number);
+                if (number <= resumeAfter)
+                {
+                    skipped++;
+                    continue;
+                }
+                lines++;
+                if (error is not null)
+                {
+                    rejected++;
+                    errors.WriteLine(string.Create(CultureInfo.InvariantCulture, $"policytrail: {path}:{number}: {error}"));
+                    recorder.Rejected(path, number, error, sha256!, lastTime);
+                }
+                else if (read.Change is { } change)
+                {
+                    lastTime = change.Time;
+                    recorder.Record(change, number);
+                }
+                else if (read.GapReason is not null)
+                {
+                    lastTime = read.GapTo;
+                    recorder.Gap(read.GapFrom, read.GapTo, read.GapReason, number);
+                }
             }
         }
+        reading.GetAwaiter().GetResult();
         recorder.Complete();
         return new ChangeReplaySummary
         {
@@ -110,6 +143,8 @@ public static class ChangeReplay
             Replaced = replaced,
         };
     }
+
+    private readonly record struct Parsed(long Line, ChangeLine Read, string? Error, byte[]? Sha256);
 
     private static bool StillMatches(string stored, byte[] head)
     {
