@@ -86,7 +86,7 @@ public sealed class CanonicalEvidenceTests
         return JsonCanonicalizer.Canonicalize(buffer.WrittenSpan);
     }
 
-    private static void SameAsReference(ClusterChange change, bool mayHaveThrown = false)
+    private static bool SameAsReference(ClusterChange change, bool mayHaveThrown = false)
     {
         var actual = new EntryBuilder(new FragmentTable()).Change(change, 0).Body!;
         byte[] expected;
@@ -102,10 +102,11 @@ public sealed class CanonicalEvidenceTests
             Assert.False(string.IsNullOrEmpty(body.RootElement.GetProperty("objectError").GetString()));
             Assert.False(body.RootElement.TryGetProperty("object", out _));
             Assert.Equal(actual, JsonCanonicalizer.Canonicalize(actual));
-            return;
+            return false;
         }
         Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(actual));
         Assert.Equal(expected, actual);
+        return true;
     }
 
     [Fact]
@@ -113,7 +114,7 @@ public sealed class CanonicalEvidenceTests
     {
         foreach (var change in PolicyTrail.Benchmarks.WatchEvents.Generate(3_000, 11))
         {
-            SameAsReference(change);
+            Assert.True(SameAsReference(change));
         }
     }
 
@@ -174,13 +175,13 @@ public sealed class CanonicalEvidenceTests
     [InlineData("Pod", """{"spec":{"containers":[{"\ud800":1,"name":"x"}]}}""", true)]
     [InlineData("Pod", """{"metadata":{"managedFields":["\ud800"]}}""", true)]
     public void Hand_written_objects_give_the_same_bytes(string kind, string json, bool mayHaveThrown = false) =>
-        SameAsReference(Change(kind, json), mayHaveThrown);
+        _ = SameAsReference(Change(kind, json), mayHaveThrown);
 
     [Fact]
     public void A_lone_surrogate_char_in_the_text_never_throws()
     {
-        SameAsReference(Change("Pod", "{\"a\":\"x\uD800y\"}"), mayHaveThrown: true);
-        SameAsReference(Change("Pod", "{\"a\":\"x\uD800y"), mayHaveThrown: true);
+        _ = SameAsReference(Change("Pod", "{\"a\":\"x\uD800y\"}"), mayHaveThrown: true);
+        _ = SameAsReference(Change("Pod", "{\"a\":\"x\uD800y"), mayHaveThrown: true);
     }
 
     [Fact]
@@ -190,12 +191,12 @@ public sealed class CanonicalEvidenceTests
         {
             for (var depth = 55; depth <= 70; depth++)
             {
-                SameAsReference(Change(kind, new string('[', depth) + new string(']', depth)), mayHaveThrown: true);
-                SameAsReference(Change(kind, string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth)), mayHaveThrown: true);
+                _ = SameAsReference(Change(kind, new string('[', depth) + new string(']', depth)), mayHaveThrown: true);
+                _ = SameAsReference(Change(kind, string.Concat(Enumerable.Repeat("{\"a\":", depth)) + "1" + new string('}', depth)), mayHaveThrown: true);
             }
             // Deep, but inside what the reduction drops.
-            SameAsReference(Change(kind, "{\"metadata\":{\"managedFields\":" + new string('[', 100) + new string(']', 100) + ",\"name\":\"x\"}}"), mayHaveThrown: true);
-            SameAsReference(Change(kind, "{\"metadata\":{\"managedFields\":" + new string('[', 300) + new string(']', 300) + "}}"), mayHaveThrown: true);
+            _ = SameAsReference(Change(kind, "{\"metadata\":{\"managedFields\":" + new string('[', 100) + new string(']', 100) + ",\"name\":\"x\"}}"), mayHaveThrown: true);
+            _ = SameAsReference(Change(kind, "{\"metadata\":{\"managedFields\":" + new string('[', 300) + new string(']', 300) + "}}"), mayHaveThrown: true);
         }
     }
 
@@ -213,12 +214,20 @@ public sealed class CanonicalEvidenceTests
     }
 
     [Fact]
-    public void Random_JSON_gives_the_same_bytes() =>
+    public void Random_JSON_gives_the_same_bytes()
+    {
+        var canonicalized = 0;
         Gen.Select(Gen.Int, Gen.Int[0, 4]).Sample((seed, k) =>
         {
             var kind = new[] { "Pod", "Node", "ReplicaSet", "Job", "Service" }[k];
-            SameAsReference(Change(kind, RandomJson(new Random(seed))), mayHaveThrown: true);
+            if (SameAsReference(Change(kind, RandomJson(new Random(seed))), mayHaveThrown: true))
+            {
+                Interlocked.Increment(ref canonicalized);
+            }
         }, iter: 3_000);
+        // Most random objects are canonicalizable: the comparison is of bytes, not only of refusals.
+        Assert.True(canonicalized > 1_000, $"{canonicalized} of 3,000 canonicalized");
+    }
 
     private static readonly string[] Names =
     [
