@@ -68,6 +68,8 @@ public static class ChangeReplay
         long lines = 0, skipped = 0, rejected = 0, lastTime = 0;
         // Lines are read and parsed on a thread of their own while this one builds and appends the entries.
         using var parsed = new System.Collections.Concurrent.BlockingCollection<List<Parsed>>(boundedCapacity: 4);
+        // Stops the reader when recording fails, so that it does not wait forever for room.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var reading = Task.Run(() =>
         {
             try
@@ -76,7 +78,7 @@ public static class ChangeReplay
                 var batch = new List<Parsed>(64);
                 while (reader.Next(out var line))
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
+                    stop.Token.ThrowIfCancellationRequested();
                     var number = reader.LineNumber;
                     if (number <= resumeAfter || line.Trim(" \t\r"u8).IsEmpty)
                     {
@@ -92,44 +94,25 @@ public static class ChangeReplay
                     }
                     if (batch.Count == batch.Capacity)
                     {
-                        parsed.Add(batch, cancellationToken);
+                        parsed.Add(batch, stop.Token);
                         batch = new List<Parsed>(64);
                     }
                 }
-                parsed.Add(batch, cancellationToken);
+                parsed.Add(batch, stop.Token);
             }
             finally
             {
                 parsed.CompleteAdding();
             }
-        }, cancellationToken);
-        foreach (var batch in parsed.GetConsumingEnumerable(cancellationToken))
+        }, stop.Token);
+        try
         {
-            foreach (var (number, read, error, sha256) in batch)
-            {
-                if (number <= resumeAfter)
-                {
-                    skipped++;
-                    continue;
-                }
-                lines++;
-                if (error is not null)
-                {
-                    rejected++;
-                    errors.WriteLine(string.Create(CultureInfo.InvariantCulture, $"policytrail: {path}:{number}: {error}"));
-                    recorder.Rejected(path, number, error, sha256!, lastTime);
-                }
-                else if (read.Change is { } change)
-                {
-                    lastTime = change.Time;
-                    recorder.Record(change, number);
-                }
-                else if (read.GapReason is not null)
-                {
-                    lastTime = read.GapTo;
-                    recorder.Gap(read.GapFrom, read.GapTo, read.GapReason, number);
-                }
-            }
+            Record();
+        }
+        catch
+        {
+            stop.Cancel();
+            throw;
         }
         reading.GetAwaiter().GetResult();
         recorder.Complete();
@@ -142,6 +125,38 @@ public static class ChangeReplay
             Rejected = rejected,
             Replaced = replaced,
         };
+
+        void Record()
+        {
+            foreach (var batch in parsed.GetConsumingEnumerable(cancellationToken))
+            {
+                foreach (var (number, read, error, sha256) in batch)
+                {
+                    if (number <= resumeAfter)
+                    {
+                        skipped++;
+                        continue;
+                    }
+                    lines++;
+                    if (error is not null)
+                    {
+                        rejected++;
+                        errors.WriteLine(string.Create(CultureInfo.InvariantCulture, $"policytrail: {path}:{number}: {error}"));
+                        recorder.Rejected(path, number, error, sha256!, lastTime);
+                    }
+                    else if (read.Change is { } change)
+                    {
+                        lastTime = change.Time;
+                        recorder.Record(change, number);
+                    }
+                    else if (read.GapReason is not null)
+                    {
+                        lastTime = read.GapTo;
+                        recorder.Gap(read.GapFrom, read.GapTo, read.GapReason, number);
+                    }
+                }
+            }
+        }
     }
 
     private readonly record struct Parsed(long Line, ChangeLine Read, string? Error, byte[]? Sha256);
