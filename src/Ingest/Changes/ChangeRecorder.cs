@@ -16,6 +16,9 @@ public sealed class ChangeRecorder(LedgerWriter writer, TimeProvider? clock = nu
     private readonly EntryBuilder _entries = new(writer.Fragments);
     private readonly Dictionary<string, long> _byKind = new(StringComparer.Ordinal);
     private long _lastCommit = (clock ?? TimeProvider.System).GetTimestamp();
+    private string? _sourceKey;
+    private string _sourceFingerprint = "";
+    private long _sourceLine;
 
     /// <summary>Changes recorded.</summary>
     public long Changes { get; private set; }
@@ -58,6 +61,56 @@ public sealed class ChangeRecorder(LedgerWriter writer, TimeProvider? clock = nu
         }
     }
 
+    /// <summary>
+    /// Records the changes of a file: from now on each commit stores, with its entries, the last line of
+    /// <paramref name="key"/> recorded (see <see cref="Record(ClusterChange, long)"/>), so that a later run resumes after it.
+    /// </summary>
+    public void ReadingFrom(string key, string fingerprint)
+    {
+        lock (_lock)
+        {
+            _sourceKey = key;
+            _sourceFingerprint = fingerprint;
+        }
+    }
+
+    /// <summary>Records one change read from line <paramref name="line"/> of the file given to <see cref="ReadingFrom"/>.</summary>
+    public void Record(ClusterChange change, long line)
+    {
+        lock (_lock)
+        {
+            writer.Append(_entries.Change(change, Now()));
+            Changes++;
+            _byKind[change.Kind] = _byKind.GetValueOrDefault(change.Kind) + 1;
+            _sourceLine = line;
+            CommitIfDue();
+        }
+    }
+
+    /// <summary>Records a gap read from line <paramref name="line"/> of the file given to <see cref="ReadingFrom"/>.</summary>
+    public void Gap(long fromUnixNanos, long toUnixNanos, string reason, long line)
+    {
+        lock (_lock)
+        {
+            writer.Append(_entries.ChangeGap(fromUnixNanos, toUnixNanos, reason, "watch", Now()));
+            Gaps++;
+            _sourceLine = line;
+            CommitIfDue();
+        }
+    }
+
+    /// <summary>Records a line that could not be read as a gap entry naming it, why, and its SHA-256 (timed as the last change before it).</summary>
+    public void Rejected(string file, long line, string reason, byte[] sha256, long time)
+    {
+        lock (_lock)
+        {
+            writer.Append(_entries.Rejected("watch", file, line, reason, sha256, new Core.Flows.Timestamp(time, 9), Now()));
+            Gaps++;
+            _sourceLine = line;
+            CommitIfDue();
+        }
+    }
+
     /// <summary>Commits what is pending when the last commit is a second old (call it from a timer).</summary>
     public void Tick()
     {
@@ -75,10 +128,7 @@ public sealed class ChangeRecorder(LedgerWriter writer, TimeProvider? clock = nu
     {
         lock (_lock)
         {
-            if (positionKey is not null)
-            {
-                writer.SetPosition(new Ledger.Store.SourcePosition(positionKey, "", Changes + Gaps, 0, _clock.GetUtcNow()));
-            }
+            SetPositions();
             writer.Commit(checkpoint: true);
             _lastCommit = _clock.GetTimestamp();
         }
@@ -100,13 +150,22 @@ public sealed class ChangeRecorder(LedgerWriter writer, TimeProvider? clock = nu
 
     private void Commit(bool wait)
     {
-        if (positionKey is not null)
-        {
-            // Committed with the entries: the next run knows until when this one was recording.
-            writer.SetPosition(new Ledger.Store.SourcePosition(positionKey, "", Changes + Gaps, 0, _clock.GetUtcNow()));
-        }
+        SetPositions();
         writer.Commit(checkpoint: writer.CheckpointDue, wait: wait);
         _lastCommit = _clock.GetTimestamp();
+    }
+
+    // Committed with the entries: the next run knows until when this one was recording, and which lines it recorded.
+    private void SetPositions()
+    {
+        if (positionKey is not null)
+        {
+            writer.SetPosition(new Ledger.Store.SourcePosition(positionKey, "", Changes + Gaps, 0, _clock.GetUtcNow()));
+        }
+        if (_sourceKey is not null)
+        {
+            writer.SetPosition(new Ledger.Store.SourcePosition(_sourceKey, _sourceFingerprint, _sourceLine, 0, _clock.GetUtcNow()));
+        }
     }
 
     private long Now() => (_clock.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.Ticks) * 100;

@@ -11,14 +11,14 @@ namespace PolicyTrail.Ingest.Changes;
 /// </summary>
 public static class ObjectEvidence
 {
-    private static readonly string[] Everywhere =
+    internal static readonly string[] Everywhere =
     [
         "metadata.managedFields",
         "metadata.selfLink",
         "metadata.annotations.kubectl.kubernetes.io/last-applied-configuration",
     ];
 
-    private static readonly Dictionary<string, string[]> DropByKind = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, string[]> DropByKind = new(StringComparer.Ordinal)
     {
         [ObjectKinds.Pod] =
         [
@@ -36,7 +36,7 @@ public static class ObjectEvidence
     };
 
     // Of each container only what names it and its ports; of each container status only what says when it ended.
-    private static readonly Dictionary<string, string[]> KeepOnly = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, string[]> KeepOnly = new(StringComparer.Ordinal)
     {
         ["spec.containers[]"] = ["name", "ports"],
         ["spec.initContainers[]"] = ["name", "ports"],

@@ -26,6 +26,11 @@ public sealed class EntryBuilder(FragmentTable fragments)
 {
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly Utf8JsonWriter _writer = new(Stream.Null);
+    private readonly ArrayBufferWriter<byte> _body = new(4096);
+    private readonly ArrayBufferWriter<byte> _evidence = new(4096);
+    private readonly Changes.CanonicalEvidence _canonical = new();
+    private byte[] _utf8 = new byte[4096];
+    private int _utf8Length;
     private readonly Dictionary<(Verdict, Agreement, bool, string?, string?), byte[]> _decisions = [];
     private readonly Dictionary<DirectionDecision, uint> _directions = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<EndpointKey, uint> _endpoints = [];
@@ -202,61 +207,109 @@ public sealed class EntryBuilder(FragmentTable fragments)
     public EntryRow Change(ClusterChange change, long observedAt)
     {
         var row = new EntryRow { Time = change.Time, ObservedAt = observedAt };
-        var w = Begin();
-        w.WriteStartObject();
-        w.WriteString("type", change.Type switch { ChangeType.Added => "added", ChangeType.Modified => "modified", _ => "deleted" });
-        w.WriteString("objectKind", change.Kind);
-        if (change.Namespace is not null)
+        string? objectError = null;
+        if (change.ObjectJson is { } json)
         {
-            w.WriteString("namespace", change.Namespace);
+            objectError = Evidence(change.Kind, json);
         }
-        w.WriteString("name", change.Name);
-        if (change.Uid is not null)
-        {
-            w.WriteString("uid", change.Uid);
-        }
-        if (change.ResourceVersion is not null)
-        {
-            w.WriteString("resourceVersion", change.ResourceVersion);
-        }
+
+        // The body is written in its canonical form directly: members in RFC 8785 order (UTF-16 code units of the names).
+        var o = _body;
+        o.ResetWrittenCount();
+        o.Write("{"u8);
+        Member(o, "name"u8, change.Name, first: true);
+        Member(o, "namespace"u8, change.Namespace);
         if (change.NotBefore is long.MinValue)
         {
-            w.WriteNull("notBefore"); // since some unknown time: first seen by a snapshot that gave no creation time
+            o.Write(",\"notBefore\":null"u8); // since some unknown time: first seen by a snapshot that gave no creation time
         }
         else if (change.NotBefore is { } notBefore)
         {
-            w.WriteString("notBefore", new Timestamp(notBefore, 9).ToString());
+            Member(o, "notBefore"u8, new Timestamp(notBefore, 9).ToString());
         }
-        if (change.User is not null)
+        if (change.ObjectJson is not null && objectError is null)
         {
-            w.WriteString("user", change.User);
+            o.Write(",\"object\":"u8);
+            o.Write(_evidence.WrittenSpan);
         }
-        w.WriteString("origin", change.Origin);
-        if (change.ObjectJson is { } json)
+        if (objectError is not null)
         {
-            byte[]? reduced = null;
-            try
-            {
-                reduced = Changes.ObjectEvidence.Reduce(change.Kind, System.Text.Encoding.UTF8.GetBytes(json));
-            }
-            catch (JsonException e)
-            {
-                // Kept as it came, with the reason: the ledger loses nothing, and the history skips what it cannot read.
-                w.WriteString("objectText", json);
-                w.WriteString("objectError", e.Message);
-            }
-            if (reduced is not null)
-            {
-                w.WritePropertyName("object");
-                w.WriteRawValue(reduced, skipInputValidation: true);
-            }
+            // Kept as it came, with the reason: the ledger loses nothing, and the history skips what it cannot read.
+            o.Write(",\"objectError\":"u8);
+            Ledger.Canonical.CanonicalJson.WriteUtf8String(System.Text.Encoding.UTF8.GetBytes(objectError), o);
         }
-        w.WriteEndObject();
-        w.Flush();
-        row.Body = Ledger.Canonical.JsonCanonicalizer.Canonicalize(_buffer.WrittenSpan);
+        Member(o, "objectKind"u8, change.Kind);
+        if (objectError is not null)
+        {
+            o.Write(",\"objectText\":"u8);
+            Ledger.Canonical.CanonicalJson.WriteUtf8String(_utf8.AsSpan(0, _utf8Length), o);
+        }
+        Member(o, "origin"u8, change.Origin);
+        Member(o, "resourceVersion"u8, change.ResourceVersion);
+        Member(o, "type"u8, change.Type switch { ChangeType.Added => "added", ChangeType.Modified => "modified", _ => "deleted" });
+        Member(o, "uid"u8, change.Uid);
+        Member(o, "user"u8, change.User);
+        o.Write("}"u8);
+        row.Body = o.WrittenSpan.ToArray();
         var policy = change.Kind is ObjectKinds.NetworkPolicy or ObjectKinds.AdminNetworkPolicy or ObjectKinds.BaselineAdminNetworkPolicy;
         row.Template = policy ? (_policyChange ??= ChangeTemplate("policy-change")) : (_inventoryChange ??= ChangeTemplate("inventory-change"));
         return row;
+    }
+
+    // The object's evidence, canonical, into _evidence; or why there is none (the object's text stays in _utf8).
+    private string? Evidence(string kind, string json)
+    {
+        // Unpaired surrogates in the text become U+FFFD here, as they would in any UTF-8 the object is kept as.
+        var length = System.Text.Encoding.UTF8.GetMaxByteCount(json.Length);
+        if (_utf8.Length < length)
+        {
+            _utf8 = new byte[Math.Max(length, _utf8.Length * 2)];
+        }
+        _utf8Length = System.Text.Encoding.UTF8.GetBytes(json, _utf8);
+        var utf8 = _utf8.AsMemory(0, _utf8Length);
+        _evidence.ResetWrittenCount();
+        try
+        {
+            _canonical.Write(kind, utf8, _evidence);
+            return null;
+        }
+        catch (Exception e) when (e is JsonException or Ledger.Canonical.JsonCanonicalizationException or InvalidOperationException or ArgumentException)
+        {
+            // Not decided by the fast way (which may refuse more than it must): the reference way decides, and says why.
+        }
+        _evidence.ResetWrittenCount();
+        try
+        {
+            var reduced = Changes.ObjectEvidence.Reduce(kind, utf8.Span);
+            // Inside [] the object is as deep as it is in the body, so the depth limit falls where it always did.
+            var wrapped = new byte[reduced.Length + 2];
+            wrapped[0] = (byte)'[';
+            reduced.CopyTo(wrapped, 1);
+            wrapped[^1] = (byte)']';
+            var canonical = Ledger.Canonical.JsonCanonicalizer.Canonicalize(wrapped);
+            _evidence.Write(canonical.AsSpan(1, canonical.Length - 2));
+            return null;
+        }
+        catch (Exception e) when (e is JsonException or Ledger.Canonical.JsonCanonicalizationException or InvalidOperationException or ArgumentException)
+        {
+            return e.Message;
+        }
+    }
+
+    private static void Member(ArrayBufferWriter<byte> o, ReadOnlySpan<byte> name, string? value, bool first = false)
+    {
+        if (value is null)
+        {
+            return;
+        }
+        if (!first)
+        {
+            o.Write(","u8);
+        }
+        o.Write("\""u8);
+        o.Write(name);
+        o.Write("\":"u8);
+        Ledger.Canonical.CanonicalJson.WriteString(value, o);
     }
 
     /// <summary>A gap entry for an interval in which cluster changes may have been missed (a watch that was down).</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using PolicyTrail.Identity.History;
+using PolicyTrail.Identity.Watch;
 
 namespace PolicyTrail.Cli.Commands.Watch;
 
@@ -24,35 +25,7 @@ internal sealed class JsonLinesChangeWriter(Stream stream) : IClusterChangeSink
 
     public void Record(ClusterChange change)
     {
-        _json.WriteStartObject();
-        _json.WriteString("record", "change");
-        _json.WriteString("time", Rfc3339(change.Time));
-        if (change.NotBefore is { } notBefore)
-        {
-            _json.WriteString("notBefore", Rfc3339(notBefore));
-        }
-        _json.WriteString("type", change.Type.ToString());
-        _json.WriteString("kind", change.Kind);
-        if (change.Namespace is not null)
-        {
-            _json.WriteString("namespace", change.Namespace);
-        }
-        _json.WriteString("name", change.Name);
-        if (change.Uid is not null)
-        {
-            _json.WriteString("uid", change.Uid);
-        }
-        if (change.ResourceVersion is not null)
-        {
-            _json.WriteString("resourceVersion", change.ResourceVersion);
-        }
-        _json.WriteString("origin", change.Origin);
-        if (change.ObjectJson is not null)
-        {
-            _json.WritePropertyName("object");
-            _json.WriteRawValue(change.ObjectJson);
-        }
-        _json.WriteEndObject();
+        ChangeLines.Write(_json, change);
         EndLine();
         Changes++;
         _perKind[change.Kind] = _perKind.GetValueOrDefault(change.Kind) + 1;
@@ -60,12 +33,7 @@ internal sealed class JsonLinesChangeWriter(Stream stream) : IClusterChangeSink
 
     public void Gap(long fromUnixNanos, long toUnixNanos, string reason)
     {
-        _json.WriteStartObject();
-        _json.WriteString("record", "gap");
-        _json.WriteString("from", Rfc3339(fromUnixNanos));
-        _json.WriteString("to", Rfc3339(toUnixNanos));
-        _json.WriteString("reason", reason);
-        _json.WriteEndObject();
+        ChangeLines.WriteGap(_json, fromUnixNanos, toUnixNanos, reason);
         EndLine();
         Gaps++;
     }
@@ -86,15 +54,5 @@ internal sealed class JsonLinesChangeWriter(Stream stream) : IClusterChangeSink
     }
 
     /// <summary>Unix ns as RFC 3339 UTC with all nine fractional digits: exact, and sortable as text.</summary>
-    internal static string Rfc3339(long unixNanos)
-    {
-        var seconds = Math.DivRem(unixNanos, 1_000_000_000L, out var nanos);
-        if (nanos < 0)
-        {
-            seconds--;
-            nanos += 1_000_000_000L;
-        }
-        var t = DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime;
-        return string.Create(CultureInfo.InvariantCulture, $"{t:yyyy-MM-dd'T'HH:mm:ss}.{nanos:D9}Z");
-    }
+    internal static string Rfc3339(long unixNanos) => ChangeLines.Rfc3339(unixNanos);
 }

@@ -29,6 +29,10 @@ internal sealed class WatchSettings : CommandSettings
     [Description("The ledger store to record changes in, a DuckDB file created when missing. Default: ./policytrail.duckdb unless only --out is given. Example: --store audit.duckdb")]
     public string? Store { get; set; }
 
+    [CommandOption("--replay <FILE>")]
+    [Description("Instead of watching a cluster, record the changes and gaps of FILE (written by --out) into --store. Resumable: a second run skips the lines already recorded. Example: --replay changes.jsonl --store audit.duckdb")]
+    public string? Replay { get; set; }
+
     [CommandOption("--key <PATH>")]
     [Description("The signing key file. Default: policytrail.key beside the store, created when missing. Example: --key /etc/policytrail/policytrail.key")]
     public string? Key { get; set; }
@@ -47,11 +51,16 @@ internal sealed class WatchCommand(Terminal terminal) : AsyncCommand<WatchSettin
                 + "notBefore: the change happened after it, at or before time (start-up list: since creation; after a relist or reconnect: since the watch stopped). "
                 + "Ctrl-C or SIGTERM stops cleanly and prints a summary.")
             .WithExample("watch", "--out", "changes.jsonl")
+            .WithExample("watch", "--replay", "changes.jsonl", "--store", "audit.duckdb")
             .WithExample("watch", "--kubeconfig", "~/.kube/prod.yaml", "--context", "prod-eu", "--out", "-")
             .WithExample("watch", "--out", "-", "|", "jq", "-c", "'select(.kind == \"Pod\") | [.time, .type, .namespace, .name]'");
 
     public override async Task<int> ExecuteAsync(CommandContext context, WatchSettings settings, CancellationToken cancellationToken)
     {
+        if (settings.Replay is { } replay)
+        {
+            return await ReplayAsync(replay, settings, cancellationToken);
+        }
         var storePath = settings.Store ?? (settings.Out is null ? Ledger.StoreSettings.DefaultStore : null);
         using var client = Connect(settings);
         var server = ServerName(client);
@@ -106,6 +115,36 @@ internal sealed class WatchCommand(Terminal terminal) : AsyncCommand<WatchSettin
             await terminal.Error.WriteLineAsync($"ledger {storePath}: {session.Writer.Size} entries, checkpoint signed");
         }
         return ExitCodes.Ok;
+    }
+
+    // The changes of a file written by --out, recorded through the same recorder a live watch uses.
+    private async Task<int> ReplayAsync(string file, WatchSettings settings, CancellationToken cancellationToken)
+    {
+        if (settings.Out is not null || settings.Kubeconfig is not null || settings.Context is not null)
+        {
+            throw new UserInputException("--replay records a file into --store: --out, --kubeconfig and --context do not apply");
+        }
+        if (!File.Exists(file))
+        {
+            throw new UserInputException($"{file}: no such file");
+        }
+        var storePath = settings.Store ?? Ledger.StoreSettings.DefaultStore;
+        using var session = Ledger.LedgerSession.Open(storePath, settings.Key, new PolicyTrail.Ledger.Writing.CheckpointPolicy(), terminal.Error);
+        var recorder = new ChangeRecorder(session.Writer);
+        ChangeReplaySummary summary;
+        try
+        {
+            summary = ChangeReplay.Run(recorder, session.Writer, file, terminal.Error, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"{file}: cannot read: {e.Message}");
+        }
+        var skipped = summary.AlreadyRecorded > 0 ? $"; {summary.AlreadyRecorded} lines already recorded, skipped" : "";
+        var rejected = summary.Rejected > 0 ? $"; {summary.Rejected} line{(summary.Rejected == 1 ? "" : "s")} rejected" : "";
+        await terminal.Error.WriteLineAsync($"watch: replayed {file}: {Summary(recorder)}{skipped}{rejected}");
+        await terminal.Error.WriteLineAsync($"ledger {storePath}: {session.Writer.Size} entries, checkpoint signed");
+        return summary.Rejected > 0 ? ExitCodes.Findings : ExitCodes.Ok;
     }
 
     private static IKubernetes Connect(WatchSettings settings)
