@@ -115,16 +115,23 @@ public sealed class WatchCommandTests : IDisposable
 
         var first = await RunUntil(2, () => server["pods"].Put("shop", "web-2"));
         Assert.Contains("ledger " + store + ": 3 entries, checkpoint signed", first, StringComparison.Ordinal);
-        var second = await RunUntil(6);
+        // While nothing watched, web-1 went away; the second run records only that, and what happens while it watches.
+        server["pods"].Remove("shop", "web-1", emit: false);
+        var second = await RunUntil(4, () => server["pods"].Put("shop", "web-3"));
+        Assert.Contains("2 changes", second, StringComparison.Ordinal);
         Assert.Contains("1 gap", second, StringComparison.Ordinal);
 
         var verify = await CliRunner.RunAsync("verify", "--store", store);
         Assert.True(verify.ExitCode == 0, verify.Stderr + verify.Stdout);
         var query = await CliRunner.RunAsync("query", "--store", store, "-o", "jsonl");
         var entries = query.StdoutLines.Select(l => JsonNode.Parse(l)!.AsObject()).ToArray();
-        Assert.Equal(7, entries.Length); // 3 changes, then the gap and the 3 objects listed again
-        Assert.Equal(["inventory-change", "inventory-change", "inventory-change", "gap", "inventory-change", "inventory-change", "inventory-change"],
+        Assert.Equal(6, entries.Length); // 3 changes, then the gap, web-1 found gone, web-3 added
+        Assert.Equal(["inventory-change", "inventory-change", "inventory-change", "gap", "inventory-change", "inventory-change"],
             entries.Select(e => (string?)e["kind"]));
+        var gone = entries[4]["change"]!;
+        Assert.Equal(("deleted", "web-1"), ((string?)gone["type"], (string?)gone["name"]));
+        Assert.Equal((string?)entries[3]["from"], (string?)gone["notBefore"]);
+        Assert.Equal(("added", "web-3"), ((string?)entries[5]["change"]!["type"], (string?)entries[5]["change"]!["name"]));
         Assert.StartsWith("not watching http://127.0.0.1:", (string?)entries[3]["reason"], StringComparison.Ordinal);
         Assert.True(string.CompareOrdinal((string?)entries[3]["from"], (string?)entries[3]["until"]) < 0);
         var pod = entries.Select(e => e["change"]).OfType<JsonObject>().First(c => (string?)c["name"] == "web-1");
