@@ -10,8 +10,11 @@ using Spectre.Console.Cli;
 
 namespace PolicyTrail.Cli.Commands.Ledger;
 
-/// <summary>Options of <c>policytrail query</c>.</summary>
-internal sealed class QuerySettings : StoreSettings
+/// <summary>
+/// The entry filters every verb that reads the ledger shares (query, export, ...): time, endpoints, verdict, limit.
+/// Different filters are ANDed.
+/// </summary>
+internal class FilterSettings : StoreSettings
 {
     [CommandOption("--since <TIME>")]
     [Description("Entries at or after this time: RFC 3339 (2026-11-27T10:00:00Z) or a duration back from now (90m, 2h, 7d). Example: --since 2h")]
@@ -37,17 +40,8 @@ internal sealed class QuerySettings : StoreSettings
     [Description("At most N entries (in ledger order). Example: --limit 100")]
     public long? Limit { get; set; }
 
-    [CommandOption("-o|--output <FORMAT>")]
-    [Description("table (default), json (one array), jsonl (each entry exactly as stored, one per line) or csv. Example: -o jsonl")]
-    [DefaultValue("table")]
-    public string Output { get; set; } = "table";
-
     public override ValidationResult Validate()
     {
-        if (Output is not ("table" or "json" or "jsonl" or "csv"))
-        {
-            return ValidationResult.Error($"-o must be table, json, jsonl or csv, not '{Output}'");
-        }
         if (Verdict is not (null or "allow" or "deny" or "unknown"))
         {
             return ValidationResult.Error($"--verdict must be allow, deny or unknown, not '{Verdict}'");
@@ -68,6 +62,32 @@ internal sealed class QuerySettings : StoreSettings
             }
         }
         return ValidationResult.Success();
+    }
+
+    /// <summary>The store filter these options ask for (relative times taken from <paramref name="now"/>).</summary>
+    public EntryFilter Filter(DateTimeOffset now)
+    {
+        string? ns = Namespace, pod = null;
+        if (Pod?.Split('/') is [var podNs, var podName])
+        {
+            (ns, pod) = (podNs, podName);
+        }
+        return new EntryFilter
+        {
+            Since = Since is null ? null : ParseTime(Since, now),
+            Until = Until is null ? null : ParseTime(Until, now),
+            Namespace = ns,
+            Pod = pod,
+            Verdict = Verdict switch
+            {
+                "allow" => EntryVerdict.Allow,
+                "deny" => EntryVerdict.Deny,
+                "unknown" => EntryVerdict.Unknown,
+                _ => null,
+            },
+            Kind = Verdict is null && ns is null ? null : EntryKind.Flow,
+            Limit = Limit,
+        };
     }
 
     /// <summary>Unix ns of an RFC 3339 time or of now minus a duration; null when neither.</summary>
@@ -96,6 +116,20 @@ internal sealed class QuerySettings : StoreSettings
     }
 }
 
+/// <summary>Options of <c>policytrail query</c>.</summary>
+internal sealed class QuerySettings : FilterSettings
+{
+    [CommandOption("-o|--output <FORMAT>")]
+    [Description("table (default), json (one array), jsonl (each entry exactly as stored, one per line) or csv. Example: -o jsonl")]
+    [DefaultValue("table")]
+    public string Output { get; set; } = "table";
+
+    public override ValidationResult Validate() =>
+        Output is not ("table" or "json" or "jsonl" or "csv")
+            ? ValidationResult.Error($"-o must be table, json, jsonl or csv, not '{Output}'")
+            : base.Validate();
+}
+
 /// <summary><c>policytrail query</c>: read entries back.</summary>
 internal sealed class QueryCommand(Terminal terminal) : Command<QuerySettings>
 {
@@ -111,28 +145,7 @@ internal sealed class QueryCommand(Terminal terminal) : Command<QuerySettings>
     {
         using var store = settings.OpenExisting();
         var fragments = new FragmentTable(store.ReadFragments());
-        var now = DateTimeOffset.UtcNow;
-        string? ns = settings.Namespace, pod = null;
-        if (settings.Pod?.Split('/') is [var podNs, var podName])
-        {
-            (ns, pod) = (podNs, podName);
-        }
-        var filter = new EntryFilter
-        {
-            Since = settings.Since is null ? null : QuerySettings.ParseTime(settings.Since, now),
-            Until = settings.Until is null ? null : QuerySettings.ParseTime(settings.Until, now),
-            Namespace = ns,
-            Pod = pod,
-            Verdict = settings.Verdict switch
-            {
-                "allow" => EntryVerdict.Allow,
-                "deny" => EntryVerdict.Deny,
-                "unknown" => EntryVerdict.Unknown,
-                _ => null,
-            },
-            Kind = settings.Verdict is null && ns is null ? null : EntryKind.Flow,
-            Limit = settings.Limit,
-        };
+        var filter = settings.Filter(DateTimeOffset.UtcNow);
         var output = terminal.OutStream;
         var count = 0L;
         var first = true;

@@ -31,7 +31,7 @@ internal sealed class SnapshotImportSettings : StoreSettings
         {
             return ValidationResult.Error("give at least one FILE of kubectl output");
         }
-        return At is not null && QuerySettings.ParseTime(At, DateTimeOffset.UtcNow) is null
+        return At is not null && FilterSettings.ParseTime(At, DateTimeOffset.UtcNow) is null
             ? ValidationResult.Error($"--at '{At}': use RFC 3339 (2026-11-27T10:00:00Z) or a duration (30s, 90m, 2h, 7d)")
             : ValidationResult.Success();
     }
@@ -51,7 +51,7 @@ internal sealed class SnapshotImportCommand(Terminal terminal) : Command<Snapsho
             throw new UserInputException($"{file}: no such file or folder");
         }
         DateTimeOffset? at = settings.At is null ? null
-            : DateTimeOffset.UnixEpoch.AddTicks(QuerySettings.ParseTime(settings.At, DateTimeOffset.UtcNow)!.Value / 100);
+            : DateTimeOffset.UnixEpoch.AddTicks(FilterSettings.ParseTime(settings.At, DateTimeOffset.UtcNow)!.Value / 100);
         ClusterHistory clusters;
         try
         {
