@@ -217,6 +217,17 @@ public sealed class ClusterEpoch
     /// <summary>The policy engine compiled from the cluster as it was then.</summary>
     public PolicyEngine Engine { get; }
 
+    /// <summary>
+    /// Whether the history knows who held <paramref name="address"/> in this stretch of time only within an interval
+    /// (a pod that may or may not have left yet): the window, else null.
+    /// </summary>
+    public (long From, long To)? UncertainWindow(System.Net.IPAddress address)
+    {
+        // The answer is the same all through the stretch; ask at an instant inside it.
+        var at = Epoch.Start != long.MinValue ? Epoch.Start : Epoch.End == long.MaxValue ? 0 : Epoch.End - 1;
+        return _history.Timeline!.TryGet(address, at, out var found) && found.Uncertain ? (found.WindowFrom, found.WindowTo) : null;
+    }
+
     /// <summary>A pod ("namespace/name") as it was in this stretch of time; null when it was not there.</summary>
     public PodAt? Pod(string key) => _pods.GetOrAdd(key, Find);
 

@@ -495,6 +495,14 @@ public sealed class EntryBuilder(FragmentTable fragments)
         {
             w.WriteNumber("inventory", at.InventoryEntry);
         }
+        if (at is not null && resolved?.IP is { } address && cluster!.UncertainWindow(address) is { } window)
+        {
+            // The pod may have left the address already: the history knows its end only within this window.
+            w.WriteStartObject("uncertain");
+            w.WriteString("after", new Timestamp(window.From, 9).ToString());
+            w.WriteString("until", new Timestamp(window.To, 9).ToString());
+            w.WriteEndObject();
+        }
         w.WriteEndObject();
         w.Flush();
         return fragments.Intern(_buffer.WrittenSpan);

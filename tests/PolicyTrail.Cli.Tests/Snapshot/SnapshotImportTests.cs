@@ -83,6 +83,11 @@ public sealed class SnapshotImportTests : IDisposable
             .ToDictionary(e => (int)e["src"]!["port"]!);
 
         Assert.Equal(("frontend", "web-7d4b9c-x2x7p", "allow"), Who(byPort[41000]));
+        // It may already have gone (it did, some time after 07:00 and by 10:00): the entry says so.
+        var uncertain = byPort[41000]["src"]!["uncertain"]!;
+        Assert.StartsWith("2026-11-26T07:00:00", (string?)uncertain["after"], StringComparison.Ordinal);
+        Assert.StartsWith("2026-11-26T10:00:00", (string?)uncertain["until"], StringComparison.Ordinal);
+        Assert.Null(byPort[42000]["src"]!["uncertain"]);
         Assert.Equal("ambiguous", (string?)byPort[41001]["src"]!["kind"]);
         Assert.Equal("unknown", (string?)byPort[41001]["decision"]!["verdict"]);
         Assert.Contains("web-7d4b9c-x2x7p", (string?)byPort[41001]["src"]!["reason"], StringComparison.Ordinal);
