@@ -145,16 +145,7 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
     [Fact]
     public void Rows_inserted_duplicated_or_deleted_behind_the_stores_back_are_read_as_they_are()
     {
-        using (var store = DuckDbLedgerStore.Open(_file.Path))
-        {
-            store.Initialize(Identity);
-            store.Append(new AppendBatch
-            {
-                Entries = Enumerable.Range(0, 5).Select(i => new EntryRow { Index = i, Time = i, LeafTag = (uint)i }).ToArray(),
-                Size = 5,
-                Frontier = [new byte[32]],
-            });
-        }
+        WriteLog(5);
         using (var connection = new DuckDBConnection($"Data Source={_file.Path}"))
         {
             connection.Open();
@@ -175,16 +166,7 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
     [Fact]
     public void A_layout_1_store_is_read_as_it_is_and_upgraded_when_opened_for_writing()
     {
-        using (var store = DuckDbLedgerStore.Open(_file.Path))
-        {
-            store.Initialize(Identity);
-            store.Append(new AppendBatch
-            {
-                Entries = Enumerable.Range(0, 3).Select(i => new EntryRow { Index = i, Time = i, LeafTag = (uint)i }).ToArray(),
-                Size = 3,
-                Frontier = [new byte[32]],
-            });
-        }
+        WriteLog(3);
         using (var connection = new DuckDBConnection($"Data Source={_file.Path}"))
         {
             connection.Open();
@@ -233,6 +215,19 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
         }
         Assert.Equal(Count, expected);
         Assert.Equal([199_990L, 199_991], store.Query(new EntryFilter { Since = 199_990, Limit = 2 }).Select(r => r.Index));
+    }
+
+    /// <summary>A new store holding a log of <paramref name="count"/> bare entries (index = time = leaf tag).</summary>
+    private void WriteLog(int count)
+    {
+        using var store = DuckDbLedgerStore.Open(_file.Path);
+        store.Initialize(Identity);
+        store.Append(new AppendBatch
+        {
+            Entries = Enumerable.Range(0, count).Select(i => new EntryRow { Index = i, Time = i, LeafTag = (uint)i }).ToArray(),
+            Size = count,
+            Frontier = [new byte[32]],
+        });
     }
 
     private static void AssertEmptyLog(ILedgerStore store)

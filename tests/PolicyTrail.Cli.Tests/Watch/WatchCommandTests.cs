@@ -16,22 +16,10 @@ public sealed class WatchCommandTests : IDisposable
     public async Task Watch_writes_json_lines_until_SIGTERM_then_exits_0_with_a_summary()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await FakeApiServer.StartAsync();
-        server.AdminPoliciesServed = false;
-        server["namespaces"].Put(null, "shop", emit: false);
-        server["pods"].Put("shop", "web-1", new Dictionary<string, string> { ["app"] = "web" }, emit: false);
-        var kubeconfig = server.WriteKubeconfig(Path.Combine(_dir, "kubeconfig"));
+        await using var server = await ShopCluster();
         var output = Path.Combine(_dir, "changes.jsonl");
 
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "policytrail.dll"), "watch", "--kubeconfig", kubeconfig, "--out", output })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        try
+        var (exitCode, errors, stdout) = await RunWatchAsync(["--out", output], async () =>
         {
             await server.WaitForWatchesAsync("pods", 1, TimeSpan.FromSeconds(30));
             server["pods"].Put("shop", "web-2");
@@ -39,17 +27,10 @@ public sealed class WatchCommandTests : IDisposable
             server["pods"].Drop();
             server["pods"].Expire();
             await WaitForLinesAsync(output, 4);
-        }
-        finally
-        {
-            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            await kill.WaitForExitAsync(ct);
-        }
-        await process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(20), ct);
+        });
 
-        var errors = await stderr;
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {errors}");
-        Assert.Equal("", await stdout);
+        Assert.True(exitCode == 0, $"exit {exitCode}: {errors}");
+        Assert.Equal("", stdout);
         Assert.Contains("watch: stopped: 3 changes (Pod 2, Namespace 1), 1 gap", errors, StringComparison.Ordinal);
         Assert.Contains("policytrail: warning: adminnetworkpolicies, baselineadminnetworkpolicies: not watched", errors, StringComparison.Ordinal);
 
@@ -75,41 +56,19 @@ public sealed class WatchCommandTests : IDisposable
     [Fact]
     public async Task Watch_records_changes_in_the_store_and_a_second_run_records_the_time_it_was_not_watching()
     {
-        var ct = TestContext.Current.CancellationToken;
-        await using var server = await FakeApiServer.StartAsync();
-        server.AdminPoliciesServed = false;
-        server["namespaces"].Put(null, "shop", emit: false);
-        server["pods"].Put("shop", "web-1", new Dictionary<string, string> { ["app"] = "web" }, emit: false);
-        var kubeconfig = server.WriteKubeconfig(Path.Combine(_dir, "kubeconfig"));
+        await using var server = await ShopCluster();
         var store = Path.Combine(_dir, "audit.duckdb");
         var output = Path.Combine(_dir, "changes.jsonl");
 
-        async Task<string> RunUntil(int lines, Action? then = null)
+        async Task<string> RunUntil(int lines, Action then)
         {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "policytrail.dll"), "watch", "--kubeconfig", kubeconfig, "--store", store, "--out", output })
-            {
-                start.ArgumentList.Add(arg);
-            }
-            using var process = Process.Start(start)!;
-            var stderr = process.StandardError.ReadToEndAsync(ct);
-            try
+            var (exitCode, errors, _) = await RunWatchAsync(["--store", store, "--out", output], async () =>
             {
                 await WaitForLinesAsync(output, lines);
-                then?.Invoke();
-                if (then is not null)
-                {
-                    await WaitForLinesAsync(output, lines + 1);
-                }
-            }
-            finally
-            {
-                using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-                await kill.WaitForExitAsync(ct);
-            }
-            await process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(20), ct);
-            var errors = await stderr;
-            Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {errors}");
+                then();
+                await WaitForLinesAsync(output, lines + 1);
+            });
+            Assert.True(exitCode == 0, $"exit {exitCode}: {errors}");
             return errors;
         }
 
@@ -146,6 +105,44 @@ public sealed class WatchCommandTests : IDisposable
         var r = await CliRunner.RunAsync("watch", "--kubeconfig", missing, "--out", "-");
         Assert.Equal(2, r.ExitCode);
         Assert.Equal($"policytrail: {missing}: no such kubeconfig file\n", r.Stderr);
+    }
+
+    /// <summary>A fake API server with namespace shop and pod shop/web-1 (app=web), admin policies not served; its kubeconfig in the test folder.</summary>
+    private async Task<FakeApiServer> ShopCluster()
+    {
+        var server = await FakeApiServer.StartAsync();
+        server.AdminPoliciesServed = false;
+        server["namespaces"].Put(null, "shop", emit: false);
+        server["pods"].Put("shop", "web-1", new Dictionary<string, string> { ["app"] = "web" }, emit: false);
+        server.WriteKubeconfig(Kubeconfig);
+        return server;
+    }
+
+    private string Kubeconfig => Path.Combine(_dir, "kubeconfig");
+
+    /// <summary>Runs <c>policytrail watch --kubeconfig K ARGS</c> as a process, does <paramref name="meanwhile"/>, then SIGTERMs it.</summary>
+    private async Task<(int ExitCode, string Stderr, string Stdout)> RunWatchAsync(string[] args, Func<Task> meanwhile)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "policytrail.dll"), "watch", "--kubeconfig", Kubeconfig }.Concat(args))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        try
+        {
+            await meanwhile();
+        }
+        finally
+        {
+            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync(ct);
+        }
+        await process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(20), ct);
+        return (process.ExitCode, await stderr, await stdout);
     }
 
     private static async Task WaitForLinesAsync(string path, int count)
