@@ -5,6 +5,12 @@ namespace PolicyTrail.Export.Mapping;
 /// <summary>Writes members only when they have a value: exported JSON leaves out what the entry does not know.</summary>
 internal static class JsonFields
 {
+    /// <summary>
+    /// Records are JSON lines for collectors, never HTML: escape only what JSON requires ("-&gt;" stays readable), and
+    /// control characters, so that a record is always one line.
+    /// </summary>
+    public static JsonWriterOptions WriterOptions { get; } = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static void Opt(Utf8JsonWriter w, string name, string? value)
     {
         if (value is not null)

@@ -22,7 +22,7 @@ internal sealed class EcsMapper(ExportOptions options) : IEntryMapper
 
     public void Write(ExportEntry entry, IBufferWriter<byte> output)
     {
-        using var w = new Utf8JsonWriter(output);
+        using var w = new Utf8JsonWriter(output, JsonFields.WriterOptions);
         var f = entry.Facts;
         w.WriteStartObject();
         // Elasticsearch date fields keep milliseconds; the full-precision source time is policytrail.time.

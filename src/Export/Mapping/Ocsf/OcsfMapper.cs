@@ -21,7 +21,7 @@ internal sealed class OcsfMapper(ExportOptions options) : IEntryMapper
 
     public void Write(ExportEntry entry, IBufferWriter<byte> output)
     {
-        using var w = new Utf8JsonWriter(output);
+        using var w = new Utf8JsonWriter(output, JsonFields.WriterOptions);
         var f = entry.Facts;
         w.WriteStartObject();
         if (f.IsFlow)
