@@ -66,7 +66,8 @@ public sealed class OcsfMapperTests
         Assert.Equal((1, 1, 1), ((int)allowed["action_id"]!, (int)allowed["disposition_id"]!, (int)allowed["activity_id"]!));
         Assert.Equal("payments/api-ingress", (string?)allowed["firewall_rule"]!["name"]);
         Assert.Equal("7003", (string?)allowed["firewall_rule"]!["version"]);
-        Assert.Equal("payments/api-ingress", (string?)allowed["policy"]!["name"]);
+        Assert.Equal("payments/api-ingress", (string?)allowed["authorizations"]![0]!["policy"]!["name"]);
+        Assert.Equal("allow", (string?)allowed["authorizations"]![0]!["decision"]);
         Assert.Equal((2, 2, 5), ((int)denied["action_id"]!, (int)denied["disposition_id"]!, (int)denied["activity_id"]!));
         Assert.Equal("payments/default-deny,payments/postgres-ingress", (string?)denied["firewall_rule"]!["name"]);
         Assert.Equal("default deny", (string?)denied["status_detail"]);

@@ -108,12 +108,19 @@ internal sealed class OcsfMapper(ExportOptions options) : IEntryMapper
             Opt(w, "version", p.ResourceVersion);
             w.WriteString("desc", p.Display);
             w.WriteEndObject();
+            // The class's place for "the policy behind the outcome": an Authorization Result {decision, policy}.
+            w.WriteStartArray("authorizations");
+            w.WriteStartObject();
+            w.WriteString("decision", f.Verdict);
             w.WriteStartObject("policy");
             w.WriteString("name", p.Name);
+            w.WriteString("uid", p.RuleId);
             Opt(w, "version", p.ResourceVersion);
             w.WriteString("desc", $"{p.Side}: {p.Display}");
             w.WriteBoolean("is_applied", true);
             w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndArray();
         }
         Unmapped(w, entry, f);
     }
