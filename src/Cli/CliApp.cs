@@ -36,6 +36,7 @@ internal static class CliApp
             config.AddExample("ingest", "--cluster", "examples/cluster", "examples/flows/hubble.jsonl");
             config.AddExample("verify");
             config.AddExample("watch", "--out", "changes.jsonl");
+            config.AddExample("export", "--format", "ocsf", "--since", "24h", "-o", "flows.ocsf.jsonl");
             Commands.Explain.ExplainCommand.Register(config);
             Commands.Parse.ParseCommand.Register(config);
             Commands.Keys.KeysInitCommand.Register(config);
@@ -44,6 +45,7 @@ internal static class CliApp
             Commands.Ledger.ProveCommand.Register(config);
             Commands.Ledger.VerifyProofCommand.Register(config);
             Commands.Ledger.QueryCommand.Register(config);
+            Commands.Export.ExportCommand.Register(config);
             Commands.Snapshot.SnapshotBranch.Register(config);
             Commands.Watch.WatchCommand.Register(config);
         });
