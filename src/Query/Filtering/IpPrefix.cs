@@ -32,7 +32,7 @@ public sealed class IpPrefix
         }
         for (var bit = 0; bit < Length; bit += 8)
         {
-            var mask = Length - bit >= 8 ? 0xFF : (byte)(0xFF << (8 - (Length - bit)));
+            var mask = Length - bit >= 8 ? 0xFF : (0xFF << (8 - (Length - bit))) & 0xFF;
             if ((bytes[bit / 8] & mask) != (_bytes[bit / 8] & mask))
             {
                 return false;
