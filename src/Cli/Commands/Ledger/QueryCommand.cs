@@ -271,7 +271,7 @@ internal sealed class QueryCommand(Terminal terminal) : Command<QuerySettings>
         config.AddCommand<QueryCommand>("query")
             .WithDescription("Read ledger entries back, filtered by time, namespace, pod, labels, address, port, protocol, PolicyTrail's verdict, policy and Service. Repeated values of one filter are ORed (--verdict deny --verdict unknown: either), different filters ANDed (--from-namespace frontend --port 5432: both); any flow filter leaves only flow entries. -o jsonl prints each entry exactly as stored (the bytes its Merkle leaf hashes).")
             .WithExample("query", "--since", "2h", "--verdict", "deny")
-            .WithExample("query", "--from-namespace", "frontend", "--to-label", "app in (api,postgres)", "--port", "5432", "--port", "8443")
+            .WithExample("query", "--from-namespace", "frontend", "--to-label", "tier=data", "--port", "5432", "--port", "8443")
             .WithExample("query", "--cross-namespace", "--verdict", "deny", "--verdict", "unknown", "--order", "desc", "--limit", "20")
             .WithExample("query", "--policy", "payments/default-deny", "--from-ip", "10.244.0.0/16", "--protocol", "TCP")
             .WithExample("query", "--service", "payments/api", "--disagreement", "-o", "csv")
