@@ -325,15 +325,57 @@ public sealed class DuckDbLedgerStore : ILedgerStore
                 conditions.Append(CultureInfo.InvariantCulture, $" AND (src IN {endpoints} OR dst IN {endpoints})");
             }
         }
+        foreach (var clause in filter.Clauses ?? [])
+        {
+            // A clause is an OR of "column IN (ids)"; a NULL column or an empty set is false, never true.
+            var terms = clause.AnyOf.Where(t => t.Ids.Count > 0 && t.Column != FragmentColumn.None)
+                .Select(t => $"{ColumnName(t.Column)} IN {IdList(t.Ids)}").ToList();
+            conditions.Append(" AND ").Append(terms.Count == 0 ? "FALSE" : $"({string.Join(" OR ", terms)})");
+        }
+        if (filter.DstPorts is { } ports)
+        {
+            var ranges = ports.Where(p => p.First <= p.Last).Select(p => p.First == p.Last
+                ? string.Create(CultureInfo.InvariantCulture, $"dst_port = {p.First}")
+                : string.Create(CultureInfo.InvariantCulture, $"dst_port BETWEEN {p.First} AND {p.Last}")).ToList();
+            conditions.Append(" AND ").Append(ranges.Count == 0 ? "FALSE" : $"({string.Join(" OR ", ranges)})");
+        }
+        if (filter.SeparateGroups is { } groups)
+        {
+            if (groups.Count == 0)
+            {
+                conditions.Append(" AND FALSE");
+            }
+            else
+            {
+                // The group of each endpoint, looked up in an inline table; a fragment without a group reads NULL (no match).
+                var values = string.Join(",", groups.Select(g => string.Create(CultureInfo.InvariantCulture, $"({g.Key},{g.Value})")));
+                conditions.Append(CultureInfo.InvariantCulture,
+                    $" AND (SELECT g.grp FROM (VALUES {values}) AS g(id, grp) WHERE g.id = entries.src) <> (SELECT g.grp FROM (VALUES {values}) AS g(id, grp) WHERE g.id = entries.dst)");
+            }
+        }
         var from = filter.FromIndex ?? long.MinValue;
-        return filter.Limit is <= 0 ? [] : Ranged(from, long.MaxValue, conditions.ToString(), parameters, filter.Limit);
+        return filter.Limit is <= 0 ? [] : Ranged(from, long.MaxValue, conditions.ToString(), parameters, filter.Limit, filter.Descending);
     }
 
-    private static string IdList(IEnumerable<Fragment> fragments)
+    private static string ColumnName(FragmentColumn column) => column switch
     {
-        var ids = string.Join(",", fragments.Select(f => f.Id.ToString(CultureInfo.InvariantCulture)));
-        return ids.Length == 0 ? "(NULL)" : $"({ids})";
+        FragmentColumn.Template => "template",
+        FragmentColumn.Src => "src",
+        FragmentColumn.Dst => "dst",
+        FragmentColumn.Ingress => "ingress",
+        FragmentColumn.Egress => "egress",
+        _ => throw new ArgumentOutOfRangeException(nameof(column), column, "not a fragment column"),
+    };
+
+    // Ids inline: DuckDB plans a long IN list as a hash semi-join, and an inline list needs no temporary table, which a
+    // read-only connection could not create.
+    private static string IdList(IEnumerable<uint> ids)
+    {
+        var text = string.Join(",", ids.Order().Select(id => id.ToString(CultureInfo.InvariantCulture)));
+        return text.Length == 0 ? "(NULL)" : $"({text})";
     }
+
+    private static string IdList(IEnumerable<Fragment> fragments) => IdList(fragments.Select(f => f.Id));
 
     /// <inheritdoc />
     public IReadOnlyList<StoredCheckpoint> ReadCheckpoints()
@@ -618,7 +660,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     /// and a stray far index cost nothing), then a few blocks per query, more when matches are sparse. Each query's rows
     /// are materialized, so memory stays bounded and the connection is free between them.
     /// </summary>
-    private IEnumerable<EntryRow> Ranged(long from, long last, string conditions, IReadOnlyList<(string, object?)> parameters, long? limit)
+    private IEnumerable<EntryRow> Ranged(long from, long last, string conditions, IReadOnlyList<(string, object?)> parameters, long? limit, bool descending = false)
     {
         var blocks = new List<long>();
         using (var occupied = Command(
@@ -631,15 +673,22 @@ public sealed class DuckDbLedgerStore : ILedgerStore
                 blocks.Add(reader.GetInt64(0));
             }
         }
+        if (descending)
+        {
+            blocks.Reverse();
+        }
         var remaining = limit ?? long.MaxValue;
         var group = 1;
-        var sql = $"SELECT {(_layout == 1 ? EntryColumnsReadV1 : EntryColumns)} FROM entries WHERE idx >= $low AND idx <= $high{conditions} ORDER BY idx, rowid LIMIT $limit";
+        var order = descending ? "idx DESC, rowid DESC" : "idx, rowid";
+        var sql = $"SELECT {(_layout == 1 ? EntryColumnsReadV1 : EntryColumns)} FROM entries WHERE idx >= $low AND idx <= $high{conditions} ORDER BY {order} LIMIT $limit";
         for (var i = 0; i < blocks.Count && remaining > 0;)
         {
             var j = Math.Min(i + group, blocks.Count) - 1;
+            // Descending, blocks run newest first: the blocks i..j span [blocks[j], blocks[i]].
+            var (lowBlock, highBlock) = descending ? (blocks[j], blocks[i]) : (blocks[i], blocks[j]);
             // Shifts, not multiplication: the block of long.MaxValue ends exactly at long.MaxValue, negative blocks floor.
-            var low = Math.Max(from, blocks[i] << BlockBits);
-            var high = Math.Min(last, (blocks[j] << BlockBits) | ((1L << BlockBits) - 1));
+            var low = Math.Max(from, lowBlock << BlockBits);
+            var high = Math.Min(last, (highBlock << BlockBits) | ((1L << BlockBits) - 1));
             var rows = new List<EntryRow>();
             using (var command = Command(sql, [.. parameters, ("low", low), ("high", high), ("limit", remaining)]))
             using (var reader = command.ExecuteReader())

@@ -296,6 +296,57 @@ public abstract class StoreConformanceTests : IDisposable
     }
 
     [Fact]
+    public void Query_applies_fragment_clauses_port_ranges_separate_groups_and_descending_order()
+    {
+        Store.Initialize(new LogIdentity("example.com/log", Created));
+        var table = new FragmentTable();
+        var allow = TestTemplates.Root(table, "flow", "allow");
+        var deny = TestTemplates.Root(table, "flow", "deny");
+        var gap = TestTemplates.Root(table, "gap", null);
+        var shopWeb = TestTemplates.Endpoint(table, "shop", "web-1");
+        var shopDb = TestTemplates.Endpoint(table, "shop", "db-0");
+        var bankApi = TestTemplates.Endpoint(table, "bank", "api-2");
+        var side = TestTemplates.SourceRef(table, "side-a");
+        var other = TestTemplates.SourceRef(table, "side-b");
+        EntryRow Row(long index, uint template, uint? src, uint? dst, int? port, uint? ingress = null, uint? egress = null) =>
+            new() { Index = index, Template = template, Src = src, Dst = dst, DstPort = port, Ingress = ingress, Egress = egress, Time = (index + 1) * 1000, LeafTag = (uint)index };
+        Store.Append(Batch(
+            [
+                Row(0, allow, shopWeb, shopDb, 5432, ingress: side, egress: other),
+                Row(1, deny, bankApi, shopDb, 5432, ingress: other, egress: other),
+                Row(2, gap, null, null, null),
+                Row(3, allow, shopWeb, bankApi, 443, ingress: other, egress: side),
+                Row(4, deny, shopDb, shopWeb, 8080),
+                Row(5, allow, bankApi, bankApi, 443),
+            ],
+            size: 6,
+            fragments: table.TakePending()));
+        static HashSet<uint> Ids(params uint[] ids) => [.. ids];
+        foreach (var store in StoreThenReopened())
+        {
+            long[] Indexes(EntryFilter filter) => store.Query(filter).Select(r => r.Index).ToArray();
+            var fromShop = FragmentClause.Of(FragmentColumn.Src, Ids(shopWeb, shopDb));
+            Assert.Equal([0L, 3, 4], Indexes(new EntryFilter { Clauses = [fromShop] }));
+            Assert.Equal([4L], Indexes(new EntryFilter { Clauses = [fromShop, FragmentClause.Of(FragmentColumn.Template, Ids(deny))] }));
+            Assert.Equal([0L, 1, 3], Indexes(new EntryFilter { Clauses = [new FragmentClause([new(FragmentColumn.Dst, Ids(shopDb)), new(FragmentColumn.Egress, Ids(side))])] }));
+            Assert.Equal([0L, 3], Indexes(new EntryFilter { Clauses = [new FragmentClause([new(FragmentColumn.Ingress, Ids(side)), new(FragmentColumn.Egress, Ids(side))])] }));
+            Assert.Empty(Indexes(new EntryFilter { Clauses = [FragmentClause.Of(FragmentColumn.Src, Ids())] }));
+            Assert.Empty(Indexes(new EntryFilter { Clauses = [new FragmentClause([])] }));
+            Assert.Equal([2L], Indexes(new EntryFilter { Clauses = [FragmentClause.Of(FragmentColumn.Template, Ids(gap))] }));
+            Assert.Equal([0L, 1], Indexes(new EntryFilter { DstPorts = [new PortRange(5432, 5432)] }));
+            Assert.Equal([0L, 1, 3, 5], Indexes(new EntryFilter { DstPorts = [new PortRange(400, 500), new PortRange(5000, 6000)] }));
+            Assert.Equal([4L], Indexes(new EntryFilter { DstPorts = [new PortRange(8000, 9000)], Clauses = [fromShop] }));
+            Assert.Empty(Indexes(new EntryFilter { DstPorts = [] }));
+            var namespaces = new Dictionary<uint, int> { [shopWeb] = 1, [shopDb] = 1, [bankApi] = 2 };
+            Assert.Equal([1L, 3], Indexes(new EntryFilter { SeparateGroups = namespaces }));
+            Assert.Empty(Indexes(new EntryFilter { SeparateGroups = new Dictionary<uint, int> { [shopWeb] = 1, [shopDb] = 2 }, Clauses = [FragmentClause.Of(FragmentColumn.Template, Ids(allow))], Since = 2000 }));
+            Assert.Equal([5L, 4, 3, 2, 1, 0], Indexes(new EntryFilter { Descending = true }));
+            Assert.Equal([5L, 3], Indexes(new EntryFilter { Descending = true, Clauses = [FragmentClause.Of(FragmentColumn.Template, Ids(allow))], Limit = 2 }));
+            Assert.Equal([4L, 3], Indexes(new EntryFilter { Descending = true, FromIndex = 3, Until = 6000 }));
+        }
+    }
+
+    [Fact]
     public void State_after_reopen_is_what_the_last_batch_said()
     {
         Store.Initialize(new LogIdentity("example.com/log", Created));

@@ -33,7 +33,7 @@ public interface ILedgerStore : IDisposable
     /// <summary>Entries with from &lt;= index &lt; to, in index order, exactly as stored (gaps and duplicates included).</summary>
     IEnumerable<EntryRow> ReadEntries(long from, long to);
 
-    /// <summary>Entries that match a filter, in index order.</summary>
+    /// <summary>Entries that match a filter, in index order (descending when <see cref="EntryFilter.Descending"/>).</summary>
     IEnumerable<EntryRow> Query(EntryFilter filter);
 
     /// <summary>Every checkpoint in the order they were written.</summary>
@@ -115,6 +115,51 @@ public sealed record EntryFilter
     public long? Limit { get; init; }
     /// <summary>From this index on.</summary>
     public long? FromIndex { get; init; }
+    /// <summary>Every clause must hold (ANDed); each is an OR of fragment-id sets over the row's fragment columns.</summary>
+    public IReadOnlyList<FragmentClause>? Clauses { get; init; }
+    /// <summary>The destination port lies in any of these ranges (entries without one do not match).</summary>
+    public IReadOnlyList<PortRange>? DstPorts { get; init; }
+    /// <summary>
+    /// Both endpoint fragments (src and dst) have a group here and the two groups differ (e.g. the endpoints' namespaces,
+    /// numbered); entries with an endpoint outside the map do not match.
+    /// </summary>
+    public IReadOnlyDictionary<uint, int>? SeparateGroups { get; init; }
+    /// <summary>Newest index first (with <see cref="Limit"/>: the last entries).</summary>
+    public bool Descending { get; init; }
+}
+
+/// <summary>A fragment column of an entry row, as <see cref="FragmentTerm"/>s name them.</summary>
+public enum FragmentColumn
+{
+    /// <summary>No column (never matches).</summary>
+    None = 0,
+    /// <summary>The root template (<see cref="EntryRow.Template"/>).</summary>
+    Template,
+    /// <summary>The source endpoint (<see cref="EntryRow.Src"/>).</summary>
+    Src,
+    /// <summary>The destination endpoint (<see cref="EntryRow.Dst"/>).</summary>
+    Dst,
+    /// <summary>The decision's ingress side (<see cref="EntryRow.Ingress"/>).</summary>
+    Ingress,
+    /// <summary>The decision's egress side (<see cref="EntryRow.Egress"/>).</summary>
+    Egress,
+}
+
+/// <summary>One term of a clause: the row's fragment in <see cref="Column"/> is one of <see cref="Ids"/> (a null column never is).</summary>
+public sealed record FragmentTerm(FragmentColumn Column, IReadOnlySet<uint> Ids);
+
+/// <summary>A clause of <see cref="EntryFilter.Clauses"/>: it holds when any of its terms does (none: it never holds).</summary>
+public sealed record FragmentClause(IReadOnlyList<FragmentTerm> AnyOf)
+{
+    /// <summary>A clause of one term.</summary>
+    public static FragmentClause Of(FragmentColumn column, IReadOnlySet<uint> ids) => new([new FragmentTerm(column, ids)]);
+}
+
+/// <summary>An inclusive port range (First &lt;= Last).</summary>
+public readonly record struct PortRange(int First, int Last)
+{
+    /// <summary>Whether the port lies in the range.</summary>
+    public bool Contains(int port) => port >= First && port <= Last;
 }
 
 /// <summary>

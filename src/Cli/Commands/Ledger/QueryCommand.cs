@@ -5,14 +5,16 @@ using System.Text.Json;
 using PolicyTrail.Core.Flows;
 using PolicyTrail.Ledger.Entries;
 using PolicyTrail.Ledger.Store;
+using PolicyTrail.Query.Filtering;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace PolicyTrail.Cli.Commands.Ledger;
 
 /// <summary>
-/// The entry filters every verb that reads the ledger shares (query, export, ...): time, endpoints, verdict, limit.
-/// Different filters are ANDed.
+/// The entry filters every verb that reads the ledger shares (query, export, ...): time, endpoints, labels, addresses,
+/// ports, protocols, verdicts, policies, Services, order and limit. Repeated values of one filter are ORed, different
+/// filters ANDed.
 /// </summary>
 internal class FilterSettings : StoreSettings
 {
@@ -32,9 +34,70 @@ internal class FilterSettings : StoreSettings
     [Description("Flows whose source or destination is this pod. Example: --pod payments/api-5f6c8d-k9j2q")]
     public string? Pod { get; set; }
 
+    [CommandOption("--from-namespace <NS>")]
+    [Description("Flows whose source is in this namespace (repeatable: any of them). Example: --from-namespace frontend")]
+    public string[] FromNamespace { get; set; } = [];
+
+    [CommandOption("--to-namespace <NS>")]
+    [Description("Flows whose destination is in this namespace (repeatable). Example: --to-namespace payments")]
+    public string[] ToNamespace { get; set; } = [];
+
+    [CommandOption("--from-pod <[NS/]POD-PREFIX>")]
+    [Description("Flows whose source is a pod whose name starts so, in NS when given (NS/ alone: any pod of NS; repeatable). Example: --from-pod frontend/web-")]
+    public string[] FromPod { get; set; } = [];
+
+    [CommandOption("--to-pod <[NS/]POD-PREFIX>")]
+    [Description("Flows whose destination is such a pod (repeatable). Example: --to-pod payments/postgres-0")]
+    public string[] ToPod { get; set; } = [];
+
+    [CommandOption("--from-label <SELECTOR>")]
+    [Description("Flows whose source pod's labels, as they were at the flow's time, match this selector (kubectl syntax: app=web, tier!=db, 'env in (a,b)', 'env notin (a)', x, !x; comma = AND; repeatable = OR). Addresses that are no pod match no selector. Example: --from-label 'app=web,tier!=db'")]
+    public string[] FromLabel { get; set; } = [];
+
+    [CommandOption("--to-label <SELECTOR>")]
+    [Description("Flows whose destination pod's labels at the flow's time match this selector (as --from-label). Example: --to-label 'app in (api,postgres)'")]
+    public string[] ToLabel { get; set; } = [];
+
+    [CommandOption("--from-ip <ADDRESS|CIDR>")]
+    [Description("Flows whose source address is this address or lies in this block, IPv4 or IPv6 (repeatable). Example: --from-ip 10.244.0.0/16")]
+    public string[] FromIp { get; set; } = [];
+
+    [CommandOption("--to-ip <ADDRESS|CIDR>")]
+    [Description("Flows whose destination address is this address or lies in this block (repeatable). Example: --to-ip fd00::/8")]
+    public string[] ToIp { get; set; } = [];
+
+    [CommandOption("--port <PORT>")]
+    [Description("Flows to this destination port, or port range FIRST-LAST, 1 to 65535 (repeatable). Example: --port 5432 --port 8000-8080")]
+    public string[] Port { get; set; } = [];
+
+    [CommandOption("--protocol <PROTOCOL>")]
+    [Description("Flows of this protocol: TCP, UDP, SCTP, ICMPv4, ICMPv6, or ICMP for both (case-insensitive; repeatable). Example: --protocol udp")]
+    public string[] Protocol { get; set; } = [];
+
     [CommandOption("--verdict <VERDICT>")]
-    [Description("Flows PolicyTrail decided so: allow, deny or unknown. Example: --verdict deny")]
-    public string? Verdict { get; set; }
+    [Description("Flows PolicyTrail decided so: allow, deny or unknown (repeatable). Example: --verdict deny")]
+    public string[] Verdict { get; set; } = [];
+
+    [CommandOption("--policy <NS/NAME>")]
+    [Description("Flows whose decision (ingress or egress side) names this policy: it allowed them (allowedBy), isolated the pod of a default deny (selectedBy of a denied side), or decided them in an admin tier (decidedBy; give NAME alone for a cluster-scoped admin policy). Repeatable. Example: --policy payments/default-deny")]
+    public string[] Policy { get; set; } = [];
+
+    [CommandOption("--service <NS/NAME>")]
+    [Description("Flows addressed to this Service (PolicyTrail resolved its cluster IP, or the CNI named the Service) or whose destination pod is a backend of it (a target of any recorded EndpointSlice of the Service). Repeatable. Example: --service payments/api")]
+    public string[] Service { get; set; } = [];
+
+    [CommandOption("--cross-namespace")]
+    [Description("Flows between two namespaced endpoints (pods, Services) of different namespaces.")]
+    public bool CrossNamespace { get; set; }
+
+    [CommandOption("--disagreement")]
+    [Description("Flows where PolicyTrail's verdict disagrees with the CNI's (agreement = disagree).")]
+    public bool Disagreement { get; set; }
+
+    [CommandOption("--order <ORDER>")]
+    [Description("asc (default: oldest first) or desc (newest first), in ledger order; with --limit, the first or the last N. Example: --order desc --limit 20")]
+    [DefaultValue("asc")]
+    public string Order { get; set; } = "asc";
 
     [CommandOption("--limit <N>")]
     [Description("At most N entries (in ledger order). Example: --limit 100")]
@@ -42,9 +105,9 @@ internal class FilterSettings : StoreSettings
 
     public override ValidationResult Validate()
     {
-        if (Verdict is not (null or "allow" or "deny" or "unknown"))
+        if (Verdict.FirstOrDefault(v => v is not ("allow" or "deny" or "unknown")) is { } verdict)
         {
-            return ValidationResult.Error($"--verdict must be allow, deny or unknown, not '{Verdict}'");
+            return ValidationResult.Error($"--verdict must be allow, deny or unknown, not '{verdict}'");
         }
         if (Pod is not null && Pod.Split('/') is not [{ Length: > 0 }, { Length: > 0 }])
         {
@@ -54,6 +117,10 @@ internal class FilterSettings : StoreSettings
         {
             return ValidationResult.Error("--limit must not be negative");
         }
+        if (Order is not ("asc" or "desc"))
+        {
+            return ValidationResult.Error($"--order must be asc or desc, not '{Order}'");
+        }
         foreach (var (name, value) in new[] { ("--since", Since), ("--until", Until) })
         {
             if (value is not null && ParseTime(value, DateTimeOffset.UtcNow) is null)
@@ -61,32 +128,99 @@ internal class FilterSettings : StoreSettings
                 return ValidationResult.Error($"{name} '{value}': use RFC 3339 (2026-11-27T10:00:00Z) or a duration (30s, 90m, 2h, 7d)");
             }
         }
+        try
+        {
+            _ = Criteria();
+        }
+        catch (FilterValueException e)
+        {
+            return ValidationResult.Error(e.Message);
+        }
         return ValidationResult.Success();
     }
 
-    /// <summary>The store filter these options ask for (relative times taken from <paramref name="now"/>).</summary>
-    public EntryFilter Filter(DateTimeOffset now)
+    /// <summary>The flow criteria these options ask for, beyond what <see cref="EntryFilter"/> holds itself.</summary>
+    /// <exception cref="FilterValueException">A value is invalid (the message names the option and the value).</exception>
+    public FlowCriteria Criteria() => new()
+    {
+        FromNamespaces = FromNamespace,
+        ToNamespaces = ToNamespace,
+        FromPods = Parsed("--from-pod", FromPod, PodPattern.Parse),
+        ToPods = Parsed("--to-pod", ToPod, PodPattern.Parse),
+        FromLabels = Parsed("--from-label", FromLabel, LabelSelector.Parse),
+        ToLabels = Parsed("--to-label", ToLabel, LabelSelector.Parse),
+        FromIps = Parsed("--from-ip", FromIp, IpPrefix.Parse),
+        ToIps = Parsed("--to-ip", ToIp, IpPrefix.Parse),
+        Ports = Parsed("--port", Port, FlowCriteria.ParsePort),
+        Protocols = [.. Parsed("--protocol", Protocol, FlowCriteria.ParseProtocol).SelectMany(p => p).Distinct()],
+        // One verdict is EntryFilter.Verdict, as it always was; several go through the planner.
+        Verdicts = Verdict.Distinct().Count() > 1 ? Verdict : [],
+        Policies = Parsed("--policy", Policy, p => FlowCriteria.ParseReference(p, clusterScoped: true)),
+        Services = Parsed("--service", Service, s => FlowCriteria.ParseReference(s, clusterScoped: false)),
+        CrossNamespace = CrossNamespace,
+        Disagreement = Disagreement,
+    };
+
+    private static T[] Parsed<T>(string option, string[] values, Func<string, T> parse) =>
+        [.. values.Select(v =>
+        {
+            try
+            {
+                return parse(v);
+            }
+            catch (FilterValueException e)
+            {
+                throw new FilterValueException($"{option}: {e.Message}");
+            }
+        })];
+
+    /// <summary>
+    /// The store filter these options ask for (relative times taken from <paramref name="now"/>): the flow criteria are
+    /// planned over the store's fragments (and, for labels and Services, its recorded cluster history).
+    /// </summary>
+    public EntryFilter Filter(DateTimeOffset now, ILedgerStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var criteria = Criteria();
+        var filter = BaseFilter(now);
+        return criteria.IsEmpty
+            ? filter
+            : FilterPlanner.Plan(criteria, store.ReadFragments(), new StoreInventory(store)).Apply(filter with { Kind = EntryKind.Flow });
+    }
+
+    /// <summary>
+    /// The store filter of the options that need no store (time, --namespace, --pod, one --verdict, --order, --limit).
+    /// Use <see cref="Filter(DateTimeOffset, ILedgerStore)"/>: this one refuses the options that need the store's fragments.
+    /// </summary>
+    public EntryFilter Filter(DateTimeOffset now) =>
+        Criteria().IsEmpty
+            ? BaseFilter(now)
+            : throw new InvalidOperationException("these filters are planned over the store's fragments: call Filter(now, store)");
+
+    private EntryFilter BaseFilter(DateTimeOffset now)
     {
         string? ns = Namespace, pod = null;
         if (Pod?.Split('/') is [var podNs, var podName])
         {
             (ns, pod) = (podNs, podName);
         }
+        var verdicts = Verdict.Distinct().ToArray();
         return new EntryFilter
         {
             Since = Since is null ? null : ParseTime(Since, now),
             Until = Until is null ? null : ParseTime(Until, now),
             Namespace = ns,
             Pod = pod,
-            Verdict = Verdict switch
+            Verdict = verdicts is [var one] ? one switch
             {
                 "allow" => EntryVerdict.Allow,
                 "deny" => EntryVerdict.Deny,
                 "unknown" => EntryVerdict.Unknown,
                 _ => null,
-            },
-            Kind = Verdict is null && ns is null ? null : EntryKind.Flow,
+            } : null,
+            Kind = verdicts.Length == 0 && ns is null ? null : EntryKind.Flow,
             Limit = Limit,
+            Descending = Order == "desc",
         };
     }
 
@@ -135,8 +269,12 @@ internal sealed class QueryCommand(Terminal terminal) : Command<QuerySettings>
 {
     public static void Register(IConfigurator config) =>
         config.AddCommand<QueryCommand>("query")
-            .WithDescription("Read ledger entries back, filtered by time, namespace, pod and PolicyTrail's verdict. -o jsonl prints each entry exactly as stored (the bytes its Merkle leaf hashes).")
+            .WithDescription("Read ledger entries back, filtered by time, namespace, pod, labels, address, port, protocol, PolicyTrail's verdict, policy and Service. Repeated values of one filter are ORed (--verdict deny --verdict unknown: either), different filters ANDed (--from-namespace frontend --port 5432: both); any flow filter leaves only flow entries. -o jsonl prints each entry exactly as stored (the bytes its Merkle leaf hashes).")
             .WithExample("query", "--since", "2h", "--verdict", "deny")
+            .WithExample("query", "--from-namespace", "frontend", "--to-label", "tier=data", "--port", "5432", "--port", "8443")
+            .WithExample("query", "--cross-namespace", "--verdict", "deny", "--verdict", "unknown", "--order", "desc", "--limit", "20")
+            .WithExample("query", "--policy", "payments/default-deny", "--from-ip", "10.244.0.0/16", "--protocol", "TCP")
+            .WithExample("query", "--service", "payments/api", "--disagreement", "-o", "csv")
             .WithExample("query", "--namespace", "payments", "-o", "jsonl")
             .WithExample("query", "--pod", "payments/api-5f6c8d-k9j2q", "--since", "2026-11-27T00:00:00Z", "--until", "2026-11-28T00:00:00Z", "-o", "csv")
             .WithExample("query", "--store", "audit.duckdb", "--limit", "20");
@@ -145,7 +283,7 @@ internal sealed class QueryCommand(Terminal terminal) : Command<QuerySettings>
     {
         using var store = settings.OpenExisting();
         var fragments = new FragmentTable(store.ReadFragments());
-        var filter = settings.Filter(DateTimeOffset.UtcNow);
+        var filter = settings.Filter(DateTimeOffset.UtcNow, store);
         var output = terminal.OutStream;
         var count = 0L;
         var first = true;
