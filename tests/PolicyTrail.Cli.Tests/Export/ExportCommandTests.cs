@@ -80,6 +80,13 @@ public sealed class ExportCommandTests : IDisposable
         Assert.Equal(denied.Length, lines.Length);
         Assert.All(lines, l => Assert.Contains("|flow-deny|Connection denied|", l, StringComparison.Ordinal));
         Assert.Equal(denied.Select(Leaf), lines.Select(l => l.Split(" cs2=")[1].Split(' ')[0]));
+
+        // The filters planned over the store's fragments apply too.
+        var toPostgres = await Stored("--to-pod", "payments/postgres", "--protocol", "TCP");
+        Assert.NotEmpty(toPostgres);
+        var planned = await CliRunner.RunAsync("export", "--store", Store, "--format", "ecs", "--to-pod", "payments/postgres", "--protocol", "TCP");
+        Assert.True(planned.ExitCode == 0, planned.Stderr);
+        Assert.Equal(toPostgres.Select(Leaf), planned.StdoutLines.Select(l => (string?)JsonNode.Parse(l)!["event"]!["hash"]));
     }
 
     [Fact]

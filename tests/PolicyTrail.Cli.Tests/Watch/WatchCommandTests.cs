@@ -147,7 +147,7 @@ public sealed class WatchCommandTests : IDisposable
 
     private static async Task WaitForLinesAsync(string path, int count)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (!File.Exists(path) || File.ReadAllLines(path).Length < count)
         {
             if (DateTime.UtcNow > deadline)

@@ -61,7 +61,7 @@ internal sealed class ExportCommand(Terminal terminal) : Command<ExportSettings>
         using var store = settings.OpenExisting();
         var options = new ExportOptions { LogOrigin = store.LoadState()?.Identity.Origin };
         var mapper = ExportFormats.Create(settings.Format!, options)!;
-        var filter = settings.Filter(DateTimeOffset.UtcNow);
+        var filter = settings.Filter(DateTimeOffset.UtcNow, store);
         long count;
         try
         {
