@@ -36,6 +36,15 @@ public interface ILedgerStore : IDisposable
     /// <summary>Entries that match a filter, in index order.</summary>
     IEnumerable<EntryRow> Query(EntryFilter filter);
 
+    /// <summary>
+    /// Flow entries that match a filter (its <see cref="EntryFilter.Limit"/> aside), counted per distinct
+    /// (template, src, dst, dst port, ingress, egress): how many entries, how many attempts (the sum of their flow counts,
+    /// an entry without one counting 1) and their first and last event times. Only entries whose template is a flow's
+    /// (by the template's text) are grouped; with <paramref name="destinations"/>, only those whose dst fragment is one of
+    /// them. Order is not specified. The audit questions read this instead of every entry, so the store does the counting.
+    /// </summary>
+    IReadOnlyList<FlowGroup> GroupFlows(EntryFilter filter, IReadOnlyCollection<uint>? destinations = null);
+
     /// <summary>Every checkpoint in the order they were written.</summary>
     IReadOnlyList<StoredCheckpoint> ReadCheckpoints();
 
@@ -93,6 +102,14 @@ public sealed record SnapshotInfo(string Sha256, long Entry, DateTimeOffset Take
 
 /// <summary>A snapshot with its bytes (gzip-compressed JSON as read), for writing.</summary>
 public sealed record StoredSnapshot(SnapshotInfo Info, byte[] Content);
+
+/// <summary>
+/// Flow entries with the same template, endpoints, destination port and decision sides, counted
+/// (<see cref="ILedgerStore.GroupFlows"/>): <see cref="Attempts"/> sums the entries' flow counts (1 for an entry without one);
+/// <see cref="FirstSeen"/> and <see cref="LastSeen"/> are their least and greatest event times (Unix ns).
+/// </summary>
+public sealed record FlowGroup(
+    uint Template, uint? Src, uint? Dst, int? DstPort, uint? Ingress, uint? Egress, long Entries, long Attempts, long FirstSeen, long LastSeen);
 
 /// <summary>What a query asks for; null fields do not filter.</summary>
 public sealed record EntryFilter
