@@ -76,6 +76,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     ];
 
     private readonly DuckDBConnection _connection;
+    private readonly Dictionary<uint, Fragment> _fragments = [];
     private bool _disposed;
     private int _layout = SchemaVersion;
 
@@ -215,6 +216,10 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The texts are read each time; a template this handle read before with the same id and bytes is handed back as it
+    /// was, so its facts are not parsed again (the audit questions read the templates twice per answer).
+    /// </remarks>
     public IReadOnlyList<Fragment> ReadFragments()
     {
         var fragments = new List<Fragment>();
@@ -222,7 +227,13 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            fragments.Add(new Fragment(reader.GetFieldValue<uint>(0), Blob(reader, 1)));
+            var id = reader.GetFieldValue<uint>(0);
+            var text = Blob(reader, 1);
+            if (!_fragments.TryGetValue(id, out var known) || !known.Text.AsSpan().SequenceEqual(text))
+            {
+                _fragments[id] = known = new Fragment(id, text);
+            }
+            fragments.Add(known);
         }
         return fragments;
     }
@@ -299,11 +310,12 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     /// One GROUP BY over integer columns: DuckDB scans event_time, template, src, dst, dst_port, ingress, egress and
     /// flow_count only, in parallel, and hands back a row per group, however many entries there are.
     /// </remarks>
-    public IReadOnlyList<FlowGroup> GroupFlows(EntryFilter filter, IReadOnlyCollection<uint>? destinations = null)
+    public IReadOnlyList<FlowGroup> GroupFlows(EntryFilter filter, FlowGrouping? grouping = null)
     {
         ArgumentNullException.ThrowIfNull(filter);
+        grouping ??= new FlowGrouping();
         var groups = new List<FlowGroup>();
-        if (destinations is { Count: 0 })
+        if (grouping.Destinations is { Count: 0 })
         {
             return groups;
         }
@@ -316,14 +328,31 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             conditions.Append(" AND idx >= $from");
             parameters.Add(("from", fromIndex));
         }
-        if (destinations is not null)
+        if (grouping.Destinations is { } destinations)
         {
             conditions.Append(" AND dst IN (").AppendJoin(',', destinations.Select(d => d.ToString(CultureInfo.InvariantCulture))).Append(')');
         }
-        using var command = Command(
-            "SELECT template, src, dst, dst_port, ingress, egress, count(*), CAST(sum(coalesce(flow_count, 1)) AS BIGINT), "
-            + $"min(event_time), max(event_time) FROM entries WHERE true{conditions} GROUP BY template, src, dst, dst_port, ingress, egress",
-            [.. parameters]);
+        var sql = new StringBuilder();
+        string src = "src", dst = "dst", from = "entries";
+        if (grouping.Endpoints is { Count: > 0 } keys)
+        {
+            // Fragment → key as an inline table joined twice: DuckDB hashes the small side and streams the entries.
+            sql.Append("WITH k(id, key) AS (VALUES ");
+            var first = true;
+            foreach (var (id, key) in keys)
+            {
+                sql.Append(first ? "" : ",").Append(CultureInfo.InvariantCulture, $"({id}::UINTEGER,{key}::UINTEGER)");
+                first = false;
+            }
+            sql.Append(") ");
+            (src, dst) = ("coalesce(ks.key, e.src)", "coalesce(kd.key, e.dst)");
+            from = "entries e LEFT JOIN k ks ON ks.id = e.src LEFT JOIN k kd ON kd.id = e.dst";
+        }
+        var sides = grouping.Sides ? "ingress, egress" : "NULL::UINTEGER, NULL::UINTEGER";
+        sql.Append(CultureInfo.InvariantCulture,
+            $"SELECT template, {src} AS s, {dst} AS d, dst_port, {sides}, count(*), CAST(sum(coalesce(flow_count, 1)) AS BIGINT), ")
+            .Append(CultureInfo.InvariantCulture, $"min(event_time), max(event_time) FROM {from} WHERE true{conditions} GROUP BY ALL");
+        using var command = Command(sql.ToString(), [.. parameters]);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {

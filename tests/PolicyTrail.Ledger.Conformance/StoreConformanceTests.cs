@@ -327,7 +327,7 @@ public abstract class StoreConformanceTests : IDisposable
         foreach (var store in StoreThenReopened())
         {
             FlowGroup[] Groups(EntryFilter filter, IReadOnlyCollection<uint>? to = null) =>
-                [.. store.GroupFlows(filter, to).OrderBy(g => g.FirstSeen)];
+                [.. store.GroupFlows(filter, new FlowGrouping { Destinations = to }).OrderBy(g => g.FirstSeen)];
             Assert.Equal(
                 [
                     new FlowGroup(allow, shopWeb, shopDb, 5432, null, null, 2, 8, 1000, 2000),
@@ -345,6 +345,22 @@ public abstract class StoreConformanceTests : IDisposable
             Assert.Empty(Groups(new EntryFilter(), []));
             Assert.Empty(Groups(new EntryFilter { Kind = EntryKind.Gap }));
             Assert.Equal([6000L, 7000, 8000], Groups(new EntryFilter { FromIndex = 5, Limit = 1 }).Select(g => g.FirstSeen));
+
+            // Keys merge endpoint fragments (shop's two pods as 1000, bank's as 2000); without sides, ingress and egress drop out.
+            var merged = store.GroupFlows(
+                new EntryFilter(),
+                new FlowGrouping { Endpoints = new Dictionary<uint, uint> { [shopWeb] = 1000, [shopDb] = 1000, [bankApi] = 2000 }, Sides = false });
+            Assert.Equal(
+                [
+                    new FlowGroup(allow, 1000, 1000, 443, null, null, 1, 1, 5000, 5000),
+                    new FlowGroup(allow, 1000, 1000, 5432, null, null, 3, 10, 1000, 6000),
+                    new FlowGroup(deny, 1000, 2000, null, null, null, 1, 1, 8000, 8000),
+                    new FlowGroup(deny, 2000, 1000, 5432, null, null, 2, 4, 4000, 7000),
+                ],
+                merged.OrderBy(g => g.Template).ThenBy(g => g.Src).ThenBy(g => g.DstPort ?? 0));
+            // Filters apply to the fragments, not to their keys.
+            Assert.Equal([2L], store.GroupFlows(new EntryFilter { Namespace = "bank", Verdict = EntryVerdict.Deny },
+                new FlowGrouping { Endpoints = new Dictionary<uint, uint> { [shopWeb] = 1000, [shopDb] = 1000, [bankApi] = 1000 } }).Select(g => g.Entries).OrderBy(n => n).TakeLast(1));
         }
     }
 

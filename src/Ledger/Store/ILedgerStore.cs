@@ -40,10 +40,11 @@ public interface ILedgerStore : IDisposable
     /// Flow entries that match a filter (its <see cref="EntryFilter.Limit"/> aside), counted per distinct
     /// (template, src, dst, dst port, ingress, egress): how many entries, how many attempts (the sum of their flow counts,
     /// an entry without one counting 1) and their first and last event times. Only entries whose template is a flow's
-    /// (by the template's text) are grouped; with <paramref name="destinations"/>, only those whose dst fragment is one of
-    /// them. Order is not specified. The audit questions read this instead of every entry, so the store does the counting.
+    /// (by the template's text) are grouped. <paramref name="grouping"/> narrows the destinations, merges endpoint
+    /// fragments under keys and drops the decision sides from the key. Order is not specified. The audit questions read
+    /// this instead of every entry, so the store does the counting.
     /// </summary>
-    IReadOnlyList<FlowGroup> GroupFlows(EntryFilter filter, IReadOnlyCollection<uint>? destinations = null);
+    IReadOnlyList<FlowGroup> GroupFlows(EntryFilter filter, FlowGrouping? grouping = null);
 
     /// <summary>Every checkpoint in the order they were written.</summary>
     IReadOnlyList<StoredCheckpoint> ReadCheckpoints();
@@ -110,6 +111,22 @@ public sealed record StoredSnapshot(SnapshotInfo Info, byte[] Content);
 /// </summary>
 public sealed record FlowGroup(
     uint Template, uint? Src, uint? Dst, int? DstPort, uint? Ingress, uint? Egress, long Entries, long Attempts, long FirstSeen, long LastSeen);
+
+/// <summary>How <see cref="ILedgerStore.GroupFlows"/> groups, beyond its defaults.</summary>
+public sealed record FlowGrouping
+{
+    /// <summary>Only entries whose dst fragment is one of these (null: any; empty: none).</summary>
+    public IReadOnlyCollection<uint>? Destinations { get; init; }
+
+    /// <summary>
+    /// Endpoint fragment id → key: src and dst are grouped, and reported, by their key (a fragment not named here by its
+    /// own id), so that fragments of one workload count together in the store. Filters apply to the fragments themselves.
+    /// </summary>
+    public IReadOnlyDictionary<uint, uint>? Endpoints { get; init; }
+
+    /// <summary>Whether ingress and egress are part of the key (false: reported as null).</summary>
+    public bool Sides { get; init; } = true;
+}
 
 /// <summary>What a query asks for; null fields do not filter.</summary>
 public sealed record EntryFilter

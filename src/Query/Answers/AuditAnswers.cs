@@ -40,7 +40,7 @@ public sealed class AuditAnswers(ILedgerStore store)
         ArgumentNullException.ThrowIfNull(filter);
         var destinations = Destinations(target, filter);
         var rows = new Dictionary<SourceIdentity, Tally>();
-        foreach (var g in store.GroupFlows(filter, destinations.Keys))
+        foreach (var g in store.GroupFlows(filter, new FlowGrouping { Destinations = destinations.Keys }))
         {
             var root = Fragments.Root(g.Template);
             if (root.IsReply is true || g.Dst is not { } dst || !destinations.TryGetValue(dst, out var ports)
@@ -74,7 +74,7 @@ public sealed class AuditAnswers(ILedgerStore store)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var rows = new Dictionary<(int, int, int?, string?), Tally>();
-        foreach (var g in store.GroupFlows(filter))
+        foreach (var g in store.GroupFlows(filter, new FlowGrouping { Endpoints = WorkloadKeys(), Sides = false }))
         {
             var root = Fragments.Root(g.Template);
             if (root.IsReply is true)
@@ -106,7 +106,7 @@ public sealed class AuditAnswers(ILedgerStore store)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var rows = new Dictionary<(int, int, int?, string?), Tally>();
-        foreach (var g in store.GroupFlows(filter with { Verdict = EntryVerdict.Deny, Kind = EntryKind.Flow }))
+        foreach (var g in store.GroupFlows(filter with { Verdict = EntryVerdict.Deny, Kind = EntryKind.Flow }, new FlowGrouping { Endpoints = WorkloadKeys() }))
         {
             var root = Fragments.Root(g.Template);
             if (root.IsReply is true || root.Verdict != "deny")
@@ -186,6 +186,10 @@ public sealed class AuditAnswers(ILedgerStore store)
     // the per-group work is integer lookups.
     private int WorkloadId(uint? fragment)
     {
+        if (fragment is { } k && k >= WorkloadKey)
+        {
+            return (int)(k - WorkloadKey);
+        }
         var key = fragment ?? uint.MaxValue;
         if (_workloadOf.TryGetValue(key, out var id))
         {
@@ -201,6 +205,33 @@ public sealed class AuditAnswers(ILedgerStore store)
         return _workloadOf[key] = id;
     }
 
+    // Keys the store groups endpoint fragments under: the workload's number above every fragment id (ids stay below).
+    private const uint WorkloadKey = 0x8000_0000;
+
+    private Dictionary<uint, uint> WorkloadKeys()
+    {
+        var keys = new Dictionary<uint, uint>();
+        foreach (var id in EndpointIds())
+        {
+            keys[id] = WorkloadKey + (uint)WorkloadId(id);
+        }
+        return keys;
+    }
+
+    // The fragments that can be a flow's src or dst: not roots, and naming a namespace, a pod or an address.
+    private IEnumerable<uint> EndpointIds()
+    {
+        var table = Fragments.Table;
+        for (var id = 0u; id < table.Count && id < WorkloadKey; id++)
+        {
+            var fragment = table[id];
+            if (fragment.Facts.Kind is null && (fragment.Facts.Namespace is not null || fragment.Facts.Pod is not null || fragment.Text.AsSpan().IndexOf("\"ip\""u8) >= 0))
+            {
+                yield return id;
+            }
+        }
+    }
+
     private static string Text(WorkloadIdentity w) => w.Namespace is null ? w.Ip ?? "" : $"{w.Namespace}/{w.Workload}";
 
     /// <summary>
@@ -210,15 +241,7 @@ public sealed class AuditAnswers(ILedgerStore store)
     {
         var result = new Dictionary<uint, HashSet<int>?>();
         var table = Fragments.Table;
-        var endpoints = new List<(uint Id, FragmentFacts Facts)>();
-        for (var id = 0u; id < table.Count; id++)
-        {
-            var facts = table[id].Facts;
-            if (facts.Kind is null && (facts.Namespace is not null || facts.Pod is not null || table[id].Text.AsSpan().IndexOf("\"ip\""u8) >= 0))
-            {
-                endpoints.Add((id, facts));
-            }
-        }
+        var endpoints = EndpointIds().Select(id => (id, table[id].Facts)).ToList();
         switch (target.Kind)
         {
             case TargetKind.Namespace:
