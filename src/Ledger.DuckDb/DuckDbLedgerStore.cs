@@ -330,21 +330,24 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         }
         if (grouping.Destinations is { } destinations)
         {
-            conditions.Append(" AND dst IN (").AppendJoin(',', destinations.Select(d => d.ToString(CultureInfo.InvariantCulture))).Append(')');
+            conditions.Append(" AND dst IN (SELECT unnest(string_split($destinations, ','))::UINTEGER)");
+            parameters.Add(("destinations", string.Join(',', destinations.Select(d => d.ToString(CultureInfo.InvariantCulture)))));
         }
         var sql = new StringBuilder();
         string src = "src", dst = "dst", from = "entries";
         if (grouping.Endpoints is { Count: > 0 } keys)
         {
-            // Fragment → key as an inline table joined twice: DuckDB hashes the small side and streams the entries.
-            sql.Append("WITH k(id, key) AS (VALUES ");
-            var first = true;
+            // Fragment → key as a small table joined twice: DuckDB hashes it and streams the entries. It travels as two
+            // comma-separated strings (thousands of VALUES rows would cost DuckDB's parser a second).
+            sql.Append("WITH k AS (SELECT unnest(string_split($keyIds, ','))::UINTEGER AS id, unnest(string_split($keyValues, ','))::UINTEGER AS key) ");
+            var (ids, values) = (new StringBuilder(), new StringBuilder());
             foreach (var (id, key) in keys)
             {
-                sql.Append(first ? "" : ",").Append(CultureInfo.InvariantCulture, $"({id}::UINTEGER,{key}::UINTEGER)");
-                first = false;
+                ids.Append(ids.Length == 0 ? "" : ",").Append(id.ToString(CultureInfo.InvariantCulture));
+                values.Append(values.Length == 0 ? "" : ",").Append(key.ToString(CultureInfo.InvariantCulture));
             }
-            sql.Append(") ");
+            parameters.Add(("keyIds", ids.ToString()));
+            parameters.Add(("keyValues", values.ToString()));
             (src, dst) = ("coalesce(ks.key, e.src)", "coalesce(kd.key, e.dst)");
             from = "entries e LEFT JOIN k ks ON ks.id = e.src LEFT JOIN k kd ON kd.id = e.dst";
         }
