@@ -374,7 +374,7 @@ public sealed class AuditAnswers(ILedgerStore store)
                 result[id] = ports;
             }
         }
-        if (!found && result.Count == 0)
+        if (!found && result.Count == 0 && !Timeline.PodHistory(target.Namespace!, target.Name!).Any())
         {
             throw new ArgumentException($"no pod or service {key} in the store's flows or cluster history");
         }
