@@ -36,6 +36,8 @@ internal static class Answers
             var target = AccessTarget.Parse(to, out var error) ?? throw new ArgumentException(error);
             for (var round = 0; round < rounds; round++)
             {
+                Time("ReadFragments, first on a handle", path, s => s.ReadFragments().Count);
+                Time("ReadFragments, twice on a handle", path, s => s.ReadFragments().Count + s.ReadFragments().Count);
                 foreach (var (name, filter) in windows)
                 {
                     Time($"GroupFlows ({name})", path, s => s.GroupFlows(filter).Count);
