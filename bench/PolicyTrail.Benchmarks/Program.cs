@@ -92,5 +92,10 @@ if (args.Length > 0 && args[0] == "identity")
     return IdentityHistory.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000,
         args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 42);
 }
+// "answers STORE [rounds] [to]" times access, talkers and denied (and the grouped read under them) on an existing store.
+if (args.Length > 1 && args[0] == "answers")
+{
+    return Answers.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3, args.Length > 3 ? args[3] : null);
+}
 BenchmarkSwitcher.FromAssembly(typeof(DecisionBenchmarks).Assembly).Run(args);
 return 0;

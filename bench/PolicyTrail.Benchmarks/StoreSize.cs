@@ -189,6 +189,7 @@ internal static class StoreSize
         public IReadOnlyList<Fragment> ReadFragments() => inner.ReadFragments();
         public IEnumerable<EntryRow> ReadEntries(long from, long to) => inner.ReadEntries(from, to);
         public IEnumerable<EntryRow> Query(EntryFilter filter) => inner.Query(filter);
+        public IReadOnlyList<FlowGroup> GroupFlows(EntryFilter filter, FlowGrouping? grouping = null) => inner.GroupFlows(filter, grouping);
         public IReadOnlyList<StoredCheckpoint> ReadCheckpoints() => inner.ReadCheckpoints();
         public IReadOnlyList<SubtreeHash> ReadSubtrees(long from, long to) => inner.ReadSubtrees(from, to);
         public IReadOnlyList<SnapshotInfo> ReadSnapshots() => inner.ReadSnapshots();

@@ -46,6 +46,10 @@ internal static class CliApp
             Commands.Ledger.VerifyProofCommand.Register(config);
             Commands.Ledger.QueryCommand.Register(config);
             Commands.Export.ExportCommand.Register(config);
+            Commands.Answers.AccessCommand.Register(config);
+            Commands.Answers.TalkersCommand.Register(config);
+            Commands.Answers.DeniedCommand.Register(config);
+            Commands.Answers.CoverageCommand.Register(config);
             Commands.Snapshot.SnapshotBranch.Register(config);
             Commands.Watch.WatchCommand.Register(config);
         });

@@ -347,6 +347,75 @@ public abstract class StoreConformanceTests : IDisposable
     }
 
     [Fact]
+    public void GroupFlows_counts_flow_entries_per_template_endpoints_port_and_sides_with_attempts_and_times()
+    {
+        Store.Initialize(new LogIdentity("example.com/log", Created));
+        var table = new FragmentTable();
+        var allow = TestTemplates.Root(table, "flow", "allow");
+        var deny = TestTemplates.Root(table, "flow", "deny");
+        var gap = TestTemplates.Root(table, "gap", null);
+        var shopWeb = TestTemplates.Endpoint(table, "shop", "web-1");
+        var shopDb = TestTemplates.Endpoint(table, "shop", "db-0");
+        var bankApi = TestTemplates.Endpoint(table, "bank", "api-2");
+        EntryRow Row(long index, uint template, uint? src, uint? dst, int? port, long? count, uint? ingress = null) => new()
+        {
+            Index = index, Template = template, Src = src, Dst = dst, DstPort = port, Count = count, Ingress = ingress, Egress = ingress,
+            Time = (index + 1) * 1000, LeafTag = (uint)index,
+        };
+        Store.Append(Batch(
+            [
+                Row(0, allow, shopWeb, shopDb, 5432, null),
+                Row(1, allow, shopWeb, shopDb, 5432, 7),
+                Row(2, gap, null, null, null, 100),
+                Row(3, deny, bankApi, shopDb, 5432, null),
+                Row(4, allow, shopWeb, shopDb, 443, null),
+                Row(5, allow, shopWeb, shopDb, 5432, 2, ingress: 0),
+                Row(6, deny, bankApi, shopDb, 5432, 3),
+                Row(7, deny, shopWeb, bankApi, null, null),
+            ],
+            size: 8,
+            fragments: table.TakePending()));
+        foreach (var store in StoreThenReopened())
+        {
+            FlowGroup[] Groups(EntryFilter filter, IReadOnlyCollection<uint>? to = null) =>
+                [.. store.GroupFlows(filter, new FlowGrouping { Destinations = to }).OrderBy(g => g.FirstSeen)];
+            Assert.Equal(
+                [
+                    new FlowGroup(allow, shopWeb, shopDb, 5432, null, null, 2, 8, 1000, 2000),
+                    new FlowGroup(deny, bankApi, shopDb, 5432, null, null, 2, 4, 4000, 7000),
+                    new FlowGroup(allow, shopWeb, shopDb, 443, null, null, 1, 1, 5000, 5000),
+                    new FlowGroup(allow, shopWeb, shopDb, 5432, 0, 0, 1, 2, 6000, 6000),
+                    new FlowGroup(deny, shopWeb, bankApi, null, null, null, 1, 1, 8000, 8000),
+                ],
+                Groups(new EntryFilter()));
+            Assert.Equal([4000L, 8000], Groups(new EntryFilter { Verdict = EntryVerdict.Deny }).Select(g => g.FirstSeen));
+            Assert.Equal([2000L, 4000, 5000], Groups(new EntryFilter { Since = 2000, Until = 6000 }).Select(g => g.FirstSeen));
+            Assert.Equal([4000L, 8000], Groups(new EntryFilter { Namespace = "bank" }).Select(g => g.FirstSeen));
+            Assert.Equal([8000L], Groups(new EntryFilter(), [bankApi]).Select(g => g.FirstSeen));
+            Assert.Equal([4000L], Groups(new EntryFilter { Namespace = "bank", Since = 3000, Until = 6000 }, [shopDb, shopWeb]).Select(g => g.FirstSeen));
+            Assert.Empty(Groups(new EntryFilter(), []));
+            Assert.Empty(Groups(new EntryFilter { Kind = EntryKind.Gap }));
+            Assert.Equal([6000L, 7000, 8000], Groups(new EntryFilter { FromIndex = 5, Limit = 1 }).Select(g => g.FirstSeen));
+
+            // Keys merge endpoint fragments (shop's two pods as 1000, bank's as 2000); without sides, ingress and egress drop out.
+            var merged = store.GroupFlows(
+                new EntryFilter(),
+                new FlowGrouping { Endpoints = new Dictionary<uint, uint> { [shopWeb] = 1000, [shopDb] = 1000, [bankApi] = 2000 }, Sides = false });
+            Assert.Equal(
+                [
+                    new FlowGroup(allow, 1000, 1000, 443, null, null, 1, 1, 5000, 5000),
+                    new FlowGroup(allow, 1000, 1000, 5432, null, null, 3, 10, 1000, 6000),
+                    new FlowGroup(deny, 1000, 2000, null, null, null, 1, 1, 8000, 8000),
+                    new FlowGroup(deny, 2000, 1000, 5432, null, null, 2, 4, 4000, 7000),
+                ],
+                merged.OrderBy(g => g.Template).ThenBy(g => g.Src).ThenBy(g => g.DstPort ?? 0));
+            // Filters apply to the fragments, not to their keys.
+            Assert.Equal([2L], store.GroupFlows(new EntryFilter { Namespace = "bank", Verdict = EntryVerdict.Deny },
+                new FlowGrouping { Endpoints = new Dictionary<uint, uint> { [shopWeb] = 1000, [shopDb] = 1000, [bankApi] = 1000 } }).Select(g => g.Entries).OrderBy(n => n).TakeLast(1));
+        }
+    }
+
+    [Fact]
     public void State_after_reopen_is_what_the_last_batch_said()
     {
         Store.Initialize(new LogIdentity("example.com/log", Created));

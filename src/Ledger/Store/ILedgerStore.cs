@@ -36,6 +36,16 @@ public interface ILedgerStore : IDisposable
     /// <summary>Entries that match a filter, in index order (descending when <see cref="EntryFilter.Descending"/>).</summary>
     IEnumerable<EntryRow> Query(EntryFilter filter);
 
+    /// <summary>
+    /// Flow entries that match a filter (its <see cref="EntryFilter.Limit"/> aside), counted per distinct
+    /// (template, src, dst, dst port, ingress, egress): how many entries, how many attempts (the sum of their flow counts,
+    /// an entry without one counting 1) and their first and last event times. Only entries whose template is a flow's
+    /// (by the template's text) are grouped. <paramref name="grouping"/> narrows the destinations, merges endpoint
+    /// fragments under keys and drops the decision sides from the key. Order is not specified. The audit questions read
+    /// this instead of every entry, so the store does the counting.
+    /// </summary>
+    IReadOnlyList<FlowGroup> GroupFlows(EntryFilter filter, FlowGrouping? grouping = null);
+
     /// <summary>Every checkpoint in the order they were written.</summary>
     IReadOnlyList<StoredCheckpoint> ReadCheckpoints();
 
@@ -93,6 +103,30 @@ public sealed record SnapshotInfo(string Sha256, long Entry, DateTimeOffset Take
 
 /// <summary>A snapshot with its bytes (gzip-compressed JSON as read), for writing.</summary>
 public sealed record StoredSnapshot(SnapshotInfo Info, byte[] Content);
+
+/// <summary>
+/// Flow entries with the same template, endpoints, destination port and decision sides, counted
+/// (<see cref="ILedgerStore.GroupFlows"/>): <see cref="Attempts"/> sums the entries' flow counts (1 for an entry without one);
+/// <see cref="FirstSeen"/> and <see cref="LastSeen"/> are their least and greatest event times (Unix ns).
+/// </summary>
+public sealed record FlowGroup(
+    uint Template, uint? Src, uint? Dst, int? DstPort, uint? Ingress, uint? Egress, long Entries, long Attempts, long FirstSeen, long LastSeen);
+
+/// <summary>How <see cref="ILedgerStore.GroupFlows"/> groups, beyond its defaults.</summary>
+public sealed record FlowGrouping
+{
+    /// <summary>Only entries whose dst fragment is one of these (null: any; empty: none).</summary>
+    public IReadOnlyCollection<uint>? Destinations { get; init; }
+
+    /// <summary>
+    /// Endpoint fragment id → key: src and dst are grouped, and reported, by their key (a fragment not named here by its
+    /// own id), so that fragments of one workload count together in the store. Filters apply to the fragments themselves.
+    /// </summary>
+    public IReadOnlyDictionary<uint, uint>? Endpoints { get; init; }
+
+    /// <summary>Whether ingress and egress are part of the key (false: reported as null).</summary>
+    public bool Sides { get; init; } = true;
+}
 
 /// <summary>What a query asks for; null fields do not filter.</summary>
 public sealed record EntryFilter

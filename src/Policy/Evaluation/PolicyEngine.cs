@@ -59,6 +59,18 @@ public sealed class PolicyEngine
         return Evaluate(source.Target, destination.Target, port, protocol);
     }
 
+    /// <summary>
+    /// Every pod of the snapshot with the NetworkPolicies that isolate it per direction (a pod no policy isolates for a
+    /// direction is default-allow there) and the admin policies whose subject selects it, in snapshot order.
+    /// </summary>
+    public IReadOnlyList<PodIsolation> Isolation() =>
+        [.. _cluster.Pods.Select(p => new PodIsolation(
+            p.Info,
+            p.IngressRefs,
+            p.EgressRefs,
+            [.. p.AdminIngress.Concat(p.AdminEgress).Select(a => a.Info.Name).Distinct(StringComparer.Ordinal)],
+            p.Baseline?.Info.Name))];
+
     /// <summary>Decides a connection between two addresses, as a flow log reports it.</summary>
     public Decision Explain(IPAddress from, IPAddress to, int port, Protocol protocol) =>
         Evaluate(_resolver.ResolveAddress(from), _resolver.ResolveAddress(to), PortRef.FromNumber(port), protocol);
@@ -505,4 +517,18 @@ public sealed class PolicyEngine
         Explanation = $"unknown: {error}",
         Error = error,
     };
+}
+
+/// <summary>
+/// How a pod is isolated: the NetworkPolicies that select it for ingress and for egress (empty: not isolated, default
+/// allow), the AdminNetworkPolicies whose subject selects it and the BaselineAdminNetworkPolicy when it does.
+/// </summary>
+public sealed record PodIsolation(
+    PodInfo Pod, IReadOnlyList<PolicyRef> Ingress, IReadOnlyList<PolicyRef> Egress, IReadOnlyList<string> Admin, string? Baseline)
+{
+    /// <summary>Some NetworkPolicy isolates the pod for ingress.</summary>
+    public bool IngressIsolated => Ingress.Count > 0;
+
+    /// <summary>Some NetworkPolicy isolates the pod for egress.</summary>
+    public bool EgressIsolated => Egress.Count > 0;
 }
