@@ -188,15 +188,6 @@ internal class FilterSettings : StoreSettings
             : FilterPlanner.Plan(criteria, store.ReadFragments(), new StoreInventory(store)).Apply(filter with { Kind = EntryKind.Flow });
     }
 
-    /// <summary>
-    /// The store filter of the options that need no store (time, --namespace, --pod, one --verdict, --order, --limit).
-    /// Use <see cref="Filter(DateTimeOffset, ILedgerStore)"/>: this one refuses the options that need the store's fragments.
-    /// </summary>
-    public EntryFilter Filter(DateTimeOffset now) =>
-        Criteria().IsEmpty
-            ? BaseFilter(now)
-            : throw new InvalidOperationException("these filters are planned over the store's fragments: call Filter(now, store)");
-
     private EntryFilter BaseFilter(DateTimeOffset now)
     {
         string? ns = Namespace, pod = null;
