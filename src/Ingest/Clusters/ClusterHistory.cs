@@ -87,7 +87,8 @@ public sealed class ClusterHistory
     {
         var read = KubectlOutputReader.ReadObjects(paths);
         // Objects are compared with what the store holds, which is their evidence form: compare like with like.
-        read = read with { Objects = [.. read.Objects.Select(AsEvidence)] };
+        var evidence = new Changes.EvidenceWriter();
+        read = read with { Objects = [.. read.Objects.Select(o => AsEvidence(o, evidence))] };
         var files = paths.SelectMany<string, string>(path => Directory.Exists(path)
             ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal)
             : [path]).ToArray();
@@ -148,18 +149,9 @@ public sealed class ClusterHistory
             : -1;
     }
 
-    private static KubeObject AsEvidence(KubeObject o)
-    {
-        try
-        {
-            var reduced = Changes.ObjectEvidence.Reduce(o.Kind, Encoding.UTF8.GetBytes(o.Json));
-            return o with { Json = Encoding.UTF8.GetString(Ledger.Canonical.JsonCanonicalizer.Canonicalize(reduced)) };
-        }
-        catch (Exception e) when (e is JsonException or Ledger.Canonical.JsonCanonicalizationException)
-        {
-            return o; // recorded as it came, with the reason (see EntryBuilder.Change)
-        }
-    }
+    // The form the ledger keeps (EntryBuilder.Change writes the same); an object it cannot keep stays as it came.
+    private static KubeObject AsEvidence(KubeObject o, Changes.EvidenceWriter evidence) =>
+        evidence.Write(o.Kind, o.Json) is null ? o with { Json = Encoding.UTF8.GetString(evidence.Evidence) } : o;
 
     private static byte[] Evidence(IReadOnlyList<string> files)
     {

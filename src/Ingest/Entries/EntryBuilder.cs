@@ -27,10 +27,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly Utf8JsonWriter _writer = new(Stream.Null);
     private readonly ArrayBufferWriter<byte> _body = new(4096);
-    private readonly ArrayBufferWriter<byte> _evidence = new(4096);
-    private readonly Changes.CanonicalEvidence _canonical = new();
-    private byte[] _utf8 = new byte[4096];
-    private int _utf8Length;
+    private readonly Changes.EvidenceWriter _evidence = new();
     private readonly Dictionary<(Verdict, Agreement, bool, string?, string?), byte[]> _decisions = [];
     private readonly Dictionary<DirectionDecision, uint> _directions = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<EndpointKey, uint> _endpoints = [];
@@ -210,7 +207,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
         string? objectError = null;
         if (change.ObjectJson is { } json)
         {
-            objectError = Evidence(change.Kind, json);
+            objectError = _evidence.Write(change.Kind, json);
         }
 
         // The body is written in its canonical form directly: members in RFC 8785 order (UTF-16 code units of the names).
@@ -230,7 +227,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
         if (change.ObjectJson is not null && objectError is null)
         {
             o.Write(",\"object\":"u8);
-            o.Write(_evidence.WrittenSpan);
+            o.Write(_evidence.Evidence);
         }
         if (objectError is not null)
         {
@@ -242,7 +239,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
         if (objectError is not null)
         {
             o.Write(",\"objectText\":"u8);
-            Ledger.Canonical.CanonicalJson.WriteUtf8String(_utf8.AsSpan(0, _utf8Length), o);
+            Ledger.Canonical.CanonicalJson.WriteUtf8String(_evidence.Utf8, o);
         }
         Member(o, "origin"u8, change.Origin);
         Member(o, "resourceVersion"u8, change.ResourceVersion);
@@ -254,46 +251,6 @@ public sealed class EntryBuilder(FragmentTable fragments)
         var policy = change.Kind is ObjectKinds.NetworkPolicy or ObjectKinds.AdminNetworkPolicy or ObjectKinds.BaselineAdminNetworkPolicy;
         row.Template = policy ? (_policyChange ??= ChangeTemplate("policy-change")) : (_inventoryChange ??= ChangeTemplate("inventory-change"));
         return row;
-    }
-
-    // The object's evidence, canonical, into _evidence; or why there is none (the object's text stays in _utf8).
-    private string? Evidence(string kind, string json)
-    {
-        // Unpaired surrogates in the text become U+FFFD here, as they would in any UTF-8 the object is kept as.
-        var length = System.Text.Encoding.UTF8.GetMaxByteCount(json.Length);
-        if (_utf8.Length < length)
-        {
-            _utf8 = new byte[Math.Max(length, _utf8.Length * 2)];
-        }
-        _utf8Length = System.Text.Encoding.UTF8.GetBytes(json, _utf8);
-        var utf8 = _utf8.AsMemory(0, _utf8Length);
-        _evidence.ResetWrittenCount();
-        try
-        {
-            _canonical.Write(kind, utf8, _evidence);
-            return null;
-        }
-        catch (Exception e) when (e is JsonException or Ledger.Canonical.JsonCanonicalizationException or InvalidOperationException or ArgumentException)
-        {
-            // Not decided by the fast way (which may refuse more than it must): the reference way decides, and says why.
-        }
-        _evidence.ResetWrittenCount();
-        try
-        {
-            var reduced = Changes.ObjectEvidence.Reduce(kind, utf8.Span);
-            // Inside [] the object is as deep as it is in the body, so the depth limit falls where it always did.
-            var wrapped = new byte[reduced.Length + 2];
-            wrapped[0] = (byte)'[';
-            reduced.CopyTo(wrapped, 1);
-            wrapped[^1] = (byte)']';
-            var canonical = Ledger.Canonical.JsonCanonicalizer.Canonicalize(wrapped);
-            _evidence.Write(canonical.AsSpan(1, canonical.Length - 2));
-            return null;
-        }
-        catch (Exception e) when (e is JsonException or Ledger.Canonical.JsonCanonicalizationException or InvalidOperationException or ArgumentException)
-        {
-            return e.Message;
-        }
     }
 
     private static void Member(ArrayBufferWriter<byte> o, ReadOnlySpan<byte> name, string? value, bool first = false)
