@@ -52,6 +52,7 @@ internal static class CliApp
             Commands.Answers.CoverageCommand.Register(config);
             Commands.Snapshot.SnapshotBranch.Register(config);
             Commands.Watch.WatchCommand.Register(config);
+            Commands.Demo.DemoCommand.Register(config);
         });
         try
         {
