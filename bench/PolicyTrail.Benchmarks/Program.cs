@@ -37,6 +37,21 @@ if (args.Length > 0 && args[0] == "hubble")
     Console.WriteLine($"wrote {count} Hubble flows to {args[1]}");
     return 0;
 }
+// "hubble-month DIR [flows] [days] [seed]" writes a reference-sized cluster whose default-deny covers ingress only
+// (DIR/cluster.json) and Hubble flows spread evenly over [days] days that follow its policies (DIR/hubble.jsonl): peers
+// the policies admit, 2% random attempts (mostly refused), a CNI verdict equal to the policies' (see TrafficModel).
+if (args.Length > 1 && args[0] == "hubble-month")
+{
+    var count = args.Length > 2 ? long.Parse(args[2], CultureInfo.InvariantCulture) : 10_000_000;
+    var days = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 30;
+    var seed = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 7;
+    var cluster = SyntheticCluster.Generate(seed: 42, namespaces: 500, pods: 5000, policies: 2000, ingressOnly: true);
+    cluster.Write(args[1], probes: 0, seed: 43);
+    var engine = PolicyTrail.Policy.Evaluation.PolicyEngine.Create(cluster.Snapshot);
+    HubbleFlowWriter.Write(cluster.Snapshot, Path.Combine(args[1], "hubble.jsonl"), count, seed, TimeSpan.FromDays(days) / count, engine);
+    Console.WriteLine($"wrote {args[1]}/cluster.json and {count} Hubble flows over {days} days to {args[1]}/hubble.jsonl");
+    return 0;
+}
 // "hubble-stage FILE [rounds] [stage]" times the Hubble source stage and its yardsticks on one thread (thread CPU time).
 if (args.Length > 1 && args[0] == "hubble-stage")
 {

@@ -13,16 +13,24 @@ namespace PolicyTrail.Benchmarks;
 /// </summary>
 internal static class HubbleFlowWriter
 {
-    public static void Write(ClusterSnapshot snapshot, string path, long count, int seed)
+    public static void Write(ClusterSnapshot snapshot, string path, long count, int seed) =>
+        Write(snapshot, path, count, seed, TimeSpan.FromTicks(10_000), policies: null);
+
+    /// <summary>
+    /// Writes <paramref name="count"/> flows <paramref name="spacing"/> apart; with <paramref name="policies"/> the traffic
+    /// follows them (peers the policies admit, and a CNI verdict that is the policies' verdict) instead of being random.
+    /// </summary>
+    public static void Write(ClusterSnapshot snapshot, string path, long count, int seed, TimeSpan spacing, PolicyTrail.Policy.Evaluation.PolicyEngine? policies)
     {
         var random = new Random(seed);
-        var traffic = new TrafficModel(snapshot, random);
+        var traffic = new TrafficModel(snapshot, random, policies);
+        var step = spacing.Ticks;
         var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
         using var w = new Utf8JsonWriter(file);
         for (long i = 0; i < count; i++)
         {
-            var time = start.AddTicks(i * 10_000 + random.Next(10_000)).ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'00Z'", CultureInfo.InvariantCulture);
+            var time = start.AddTicks(i * step + random.Next(checked((int)step))).ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'00Z'", CultureInfo.InvariantCulture);
             w.Reset(file);
             if (i % 50_000 == 49_999)
             {

@@ -17,7 +17,9 @@ internal sealed class SyntheticCluster
 
     public required ClusterSnapshot Snapshot { get; init; }
 
-    public static SyntheticCluster Generate(int seed, int namespaces, int pods, int policies)
+    // ingressOnly: default-deny for ingress only, egress left open (how most clusters start): pods then reach their
+    // own namespace's and partner teams' services, which traffic that follows the policies needs.
+    public static SyntheticCluster Generate(int seed, int namespaces, int pods, int policies, bool ingressOnly = false)
     {
         var random = new Random(seed);
         var nsList = new List<NamespaceInfo>
@@ -58,7 +60,13 @@ internal sealed class SyntheticCluster
                 0 => new NetworkPolicyInfo
                 {
                     Namespace = ns, Name = $"default-deny-{round}", ResourceVersion = $"{p + 1000}",
-                    PolicyTypes = [PolicyDirection.Ingress, PolicyDirection.Egress],
+                    PolicyTypes = ingressOnly ? [PolicyDirection.Ingress] : [PolicyDirection.Ingress, PolicyDirection.Egress],
+                },
+                1 when ingressOnly => new NetworkPolicyInfo
+                {
+                    Namespace = ns, Name = $"allow-same-namespace-{round}", ResourceVersion = $"{p + 1000}",
+                    PolicyTypes = [PolicyDirection.Ingress],
+                    Ingress = [new PolicyRuleInfo([new PolicyPeerInfo(new LabelSelector(new Dictionary<string, string>(), []), null, null)], null)],
                 },
                 1 => new NetworkPolicyInfo
                 {
@@ -73,7 +81,7 @@ internal sealed class SyntheticCluster
                     Namespace = ns, Name = $"same-app-{round}", ResourceVersion = $"{p + 1000}",
                     PodSelector = Labels(("app", $"app-{p % 3}")),
                     Ingress = [new PolicyRuleInfo([new PolicyPeerInfo(Labels(("app", $"app-{(p + 1) % 3}")), null, null)], [new PolicyPortInfo(Protocol.Tcp, PortRef.FromName("http"), null)])],
-                    Egress = [new PolicyRuleInfo([new PolicyPeerInfo(Labels(("app", $"app-{p % 3}")), null, null)], null)],
+                    Egress = ingressOnly ? null : [new PolicyRuleInfo([new PolicyPeerInfo(Labels(("app", $"app-{p % 3}")), null, null)], null)],
                 },
                 3 => new NetworkPolicyInfo
                 {
