@@ -333,23 +333,32 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             conditions.Append(" AND dst IN (SELECT unnest(string_split($destinations, ','))::UINTEGER)");
             parameters.Add(("destinations", string.Join(',', destinations.Select(d => d.ToString(CultureInfo.InvariantCulture)))));
         }
+        if (grouping.Namespaces is { Count: 0 })
+        {
+            return groups;
+        }
         var sql = new StringBuilder();
-        string src = "src", dst = "dst", from = "entries";
+        var tables = new List<string>();
+        var from = new StringBuilder("entries e");
+        string src = "e.src", dst = "e.dst";
         if (grouping.Endpoints is { Count: > 0 } keys)
         {
             // Fragment → key as a small table joined twice: DuckDB hashes it and streams the entries. It travels as two
             // comma-separated strings (thousands of VALUES rows would cost DuckDB's parser a second).
-            sql.Append("WITH k AS (SELECT unnest(string_split($keyIds, ','))::UINTEGER AS id, unnest(string_split($keyValues, ','))::UINTEGER AS key) ");
-            var (ids, values) = (new StringBuilder(), new StringBuilder());
-            foreach (var (id, key) in keys)
-            {
-                ids.Append(ids.Length == 0 ? "" : ",").Append(id.ToString(CultureInfo.InvariantCulture));
-                values.Append(values.Length == 0 ? "" : ",").Append(key.ToString(CultureInfo.InvariantCulture));
-            }
-            parameters.Add(("keyIds", ids.ToString()));
-            parameters.Add(("keyValues", values.ToString()));
+            tables.Add(SmallTable("k", "key", keys, parameters));
             (src, dst) = ("coalesce(ks.key, e.src)", "coalesce(kd.key, e.dst)");
-            from = "entries e LEFT JOIN k ks ON ks.id = e.src LEFT JOIN k kd ON kd.id = e.dst";
+            from.Append(" LEFT JOIN k ks ON ks.id = e.src LEFT JOIN k kd ON kd.id = e.dst");
+        }
+        if (grouping.Namespaces is { } namespaces)
+        {
+            // Inner joins: an endpoint without a namespace leaves the entry out, as two equal ones do.
+            tables.Add(SmallTable("n", "ns", namespaces, parameters));
+            from.Append(" JOIN n ns_s ON ns_s.id = e.src JOIN n ns_d ON ns_d.id = e.dst");
+            conditions.Append(" AND ns_s.ns <> ns_d.ns");
+        }
+        if (tables.Count > 0)
+        {
+            sql.Append("WITH ").AppendJoin(", ", tables).Append(' ');
         }
         var sides = grouping.Sides ? "ingress, egress" : "NULL::UINTEGER, NULL::UINTEGER";
         sql.Append(CultureInfo.InvariantCulture,
@@ -372,6 +381,20 @@ public sealed class DuckDbLedgerStore : ILedgerStore
                 reader.GetInt64(9)));
         }
         return groups;
+    }
+
+    // "name AS (id, value)" over a fragment id → number map, its two columns passed as comma-separated parameters.
+    private static string SmallTable(string name, string value, IReadOnlyDictionary<uint, uint> map, List<(string, object?)> parameters)
+    {
+        var (ids, values) = (new StringBuilder(), new StringBuilder());
+        foreach (var (id, number) in map)
+        {
+            ids.Append(ids.Length == 0 ? "" : ",").Append(id.ToString(CultureInfo.InvariantCulture));
+            values.Append(values.Length == 0 ? "" : ",").Append(number.ToString(CultureInfo.InvariantCulture));
+        }
+        parameters.Add(($"{name}Ids", ids.ToString()));
+        parameters.Add(($"{name}Values", values.ToString()));
+        return $"{name} AS (SELECT unnest(string_split(${name}Ids, ','))::UINTEGER AS id, unnest(string_split(${name}Values, ','))::UINTEGER AS {value})";
     }
 
     // The WHERE conditions (each starting " AND ") of a filter's time, kind, verdict and endpoint fields.

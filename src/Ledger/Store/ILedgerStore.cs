@@ -126,6 +126,12 @@ public sealed record FlowGrouping
 
     /// <summary>Whether ingress and egress are part of the key (false: reported as null).</summary>
     public bool Sides { get; init; } = true;
+
+    /// <summary>
+    /// Endpoint fragment id → namespace number: when set, only entries whose src and dst both have a number here, and two
+    /// different ones, are grouped (the cross-namespace questions, answered in the store). Null: no such condition.
+    /// </summary>
+    public IReadOnlyDictionary<uint, uint>? Namespaces { get; init; }
 }
 
 /// <summary>What a query asks for; null fields do not filter.</summary>

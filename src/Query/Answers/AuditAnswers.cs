@@ -106,7 +106,8 @@ public sealed class AuditAnswers(ILedgerStore store)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var rows = new Dictionary<(int, int, int?, string?), Tally>();
-        foreach (var g in store.GroupFlows(filter with { Verdict = EntryVerdict.Deny, Kind = EntryKind.Flow }, new FlowGrouping { Endpoints = WorkloadKeys() }))
+        var grouping = new FlowGrouping { Endpoints = WorkloadKeys(), Namespaces = crossNamespace ? EndpointNamespaces() : null };
+        foreach (var g in store.GroupFlows(filter with { Verdict = EntryVerdict.Deny, Kind = EntryKind.Flow }, grouping))
         {
             var root = Fragments.Root(g.Template);
             if (root.IsReply is true || root.Verdict != "deny")
@@ -216,6 +217,25 @@ public sealed class AuditAnswers(ILedgerStore store)
             keys[id] = WorkloadKey + (uint)WorkloadId(id);
         }
         return keys;
+    }
+
+    // Each endpoint fragment that names a namespace → a number per namespace (the store compares them).
+    private Dictionary<uint, uint> EndpointNamespaces()
+    {
+        var numbers = new Dictionary<string, uint>(StringComparer.Ordinal);
+        var result = new Dictionary<uint, uint>();
+        foreach (var id in EndpointIds())
+        {
+            if (Fragments.Table[id].Facts.Namespace is { } ns)
+            {
+                if (!numbers.TryGetValue(ns, out var number))
+                {
+                    numbers[ns] = number = (uint)numbers.Count + 1;
+                }
+                result[id] = number;
+            }
+        }
+        return result;
     }
 
     // The fragments that can be a flow's src or dst: not roots, and naming a namespace, a pod or an address.
