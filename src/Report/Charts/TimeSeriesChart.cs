@@ -53,7 +53,9 @@ public static class TimeSeriesChart
             if (shown.Add(i))
             {
                 svg.Line(X(i), Top + plotHeight, X(i), Top + plotHeight + 4, "#333");
-                svg.Text(X(i), Top + plotHeight + 16, Label(buckets[i].Start, series.Step), "middle");
+                // The first and last labels are kept inside the chart.
+                var anchor = buckets.Count > 1 && i == 0 ? "start" : buckets.Count > 1 && i == buckets.Count - 1 ? "end" : "middle";
+                svg.Text(X(i), Top + plotHeight + 16, Label(buckets[i].Start, series.Step), anchor);
             }
         }
 

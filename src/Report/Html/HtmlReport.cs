@@ -40,8 +40,8 @@ public static class HtmlReport
         {
             var s = m.Scope;
             Line("<!DOCTYPE html>");
-            Line("<html lang=\"en\"><head><meta charset=\"utf-8\">");
-            Line("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+            Line("<html lang=\"en\"><head><meta charset=\"utf-8\" />");
+            Line("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />");
             Line($"<title>PolicyTrail evidence report {E(T(s.Since))} to {E(T(s.Until))}</title>");
             Line($"<style>{Css}</style></head><body>");
             Line("<header>");
