@@ -50,6 +50,7 @@ internal static class CliApp
             Commands.Answers.TalkersCommand.Register(config);
             Commands.Answers.DeniedCommand.Register(config);
             Commands.Answers.CoverageCommand.Register(config);
+            Commands.Report.ReportCommand.Register(config);
             Commands.Snapshot.SnapshotBranch.Register(config);
             Commands.Watch.WatchCommand.Register(config);
             Commands.Demo.DemoCommand.Register(config);
