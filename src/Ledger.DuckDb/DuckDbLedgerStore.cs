@@ -20,6 +20,12 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     /// <summary>DuckDB's buffer pool limit for a store connection.</summary>
     public const string MemoryLimit = "256MB";
 
+    /// <summary>
+    /// DuckDB's buffer pool on a read-only handle: the answers group tens of millions of rows in hash tables (a 10M-flow
+    /// store's cross-namespace grouping ran out of 256 MB).
+    /// </summary>
+    public const string QueryMemoryLimit = "1GB";
+
     /// <summary>The layout version this code writes and reads (kept in the meta table).</summary>
     public const int SchemaVersion = 2;
 
@@ -129,7 +135,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             };
             // DuckDB's buffer pool defaults to 80 % of RAM and keeps every block it touched: bounded, so that memory stays
             // flat however large the store grows (appends and ordered scans need far less).
-            builder["memory_limit"] = MemoryLimit;
+            builder["memory_limit"] = readOnly ? QueryMemoryLimit : MemoryLimit;
             var connection = new DuckDBConnection(builder.ConnectionString);
             try
             {

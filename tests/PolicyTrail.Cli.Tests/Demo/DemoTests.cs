@@ -37,13 +37,23 @@ public sealed class DemoTests(DemoRun demo) : IClassFixture<DemoRun>
     public void The_demo_runs_every_step_and_exits_0()
     {
         Assert.True(demo.Result.ExitCode == 0, demo.Result.Stderr);
-        foreach (var verb in new[] { "snapshot import", "ingest", "verify", "access", "talkers", "denied", "coverage" })
+        foreach (var verb in new[] { "snapshot import", "ingest", "verify", "access", "talkers", "denied", "coverage", "report" })
         {
             Assert.Contains($"$ policytrail {verb} ", demo.Result.Stdout, StringComparison.Ordinal);
         }
         Assert.Contains("OK ", demo.Result.Stdout, StringComparison.Ordinal);
         Assert.Contains("namespaces without any NetworkPolicy (3): kube-system, monitoring, sandbox", demo.Result.Stdout, StringComparison.Ordinal);
         Assert.Contains("0 rejected", demo.Result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_report_names_the_annotated_sensitive_services_and_the_disagreement()
+    {
+        var html = File.ReadAllText(Path.Combine(demo.Dir, "report.html"));
+        Assert.Contains("payments/payments-api", html, StringComparison.Ordinal);
+        Assert.Contains("data/postgres", html, StringComparison.Ordinal);
+        Assert.Contains("sandbox/debug-shell", html, StringComparison.Ordinal);
+        Assert.Contains("<svg", html, StringComparison.Ordinal);
     }
 
     [Fact]

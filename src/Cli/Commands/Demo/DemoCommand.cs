@@ -54,6 +54,7 @@ internal sealed class DemoCommand(Terminal terminal) : AsyncCommand<DemoSettings
             $"  {files.Flows} connection attempts on {DemoCluster.Day:yyyy-MM-dd}, {files.Denied} refused by the policies; {DemoCluster.ReusedIP} passes from a catalog pod to sandbox/debug-shell between the snapshots"));
 
         var store = Shown(Path.Combine(dir, "policytrail.duckdb"));
+        var report = Shown(Path.Combine(dir, "report.html"));
         var since = Time(DemoCluster.Day);
         var until = Time(DemoCluster.Day.AddDays(1));
         (string Title, string[] Args)[] steps =
@@ -68,6 +69,7 @@ internal sealed class DemoCommand(Terminal terminal) : AsyncCommand<DemoSettings
             ($"The reused address {DemoCluster.ReusedIP}, before and after the snapshots: each flow names the pod of its time", ["talkers", "--store", store, "--from-ip", DemoCluster.ReusedIP, "--since", since, "--until", until]),
             ("Where the CNI's verdict and the policies disagree", ["query", "--store", store, "--disagreement", "--limit", "5"]),
             ("Coverage: pods no policy isolates, namespaces without any policy", ["coverage", "--store", store, "--at", Time(DemoCluster.Day.AddHours(12))]),
+            ("The evidence report for auditors (the services annotated policytrail.io/sensitive are the sensitive ones)", ["report", "--store", store, "--since", since, "--until", until, "-o", report]),
         ];
         foreach (var (title, args) in steps)
         {
@@ -83,7 +85,7 @@ internal sealed class DemoCommand(Terminal terminal) : AsyncCommand<DemoSettings
             }
         }
         output.WriteLine();
-        output.WriteLine($"Done. The store is {store}; try any verb on it, e.g. 'policytrail query --store {store} --verdict deny --limit 20'.");
+        output.WriteLine($"Done. Open {report} in a browser (it prints to PDF). The store is {store}; try any verb on it, e.g. 'policytrail query --store {store} --verdict deny --limit 20'.");
         return ExitCodes.Ok;
     }
 
