@@ -45,6 +45,7 @@ internal static class CliApp
             Commands.Ledger.ProveCommand.Register(config);
             Commands.Ledger.VerifyProofCommand.Register(config);
             Commands.Ledger.QueryCommand.Register(config);
+            Commands.Evidence.EvidenceCommand.Register(config);
             Commands.Export.ExportCommand.Register(config);
             Commands.Answers.AccessCommand.Register(config);
             Commands.Answers.TalkersCommand.Register(config);

@@ -98,11 +98,11 @@ public static class EvidenceBundleWriter
         var opened = SignedNote.Open(Encoding.UTF8.GetBytes(stored.Note), request.Key);
         if (!opened.IsVerified || !Checkpoints.Checkpoint.TryParse(opened.Text!, out var checkpoint, out _))
         {
-            throw new EvidenceException($"{store.Description}: the latest checkpoint does not verify with key {request.Key.Name}: {opened.FailureReason ?? "not a checkpoint"} (give the store's verifier key with --key)");
+            throw new EvidenceException($"{store.Description}: the latest checkpoint does not verify with key {request.Key.Name}: {opened.FailureReason ?? "not a checkpoint"} (give the store's verifier key with --key)", storeInconsistent: opened.IsVerified);
         }
         if (checkpoint.Size != stored.Size || checkpoint.Origin != state.Identity.Origin)
         {
-            throw new EvidenceException($"{store.Description}: the latest checkpoint says origin \"{checkpoint.Origin}\" size {checkpoint.Size}, the store {state.Identity.Origin} size {stored.Size}: run 'policytrail verify'");
+            throw new EvidenceException($"{store.Description}: the latest checkpoint says origin \"{checkpoint.Origin}\" size {checkpoint.Size}, the store {state.Identity.Origin} size {stored.Size}: run 'policytrail verify'", storeInconsistent: true);
         }
 
         var prover = new InclusionProver(store, stored, state.Identity.Origin);
@@ -261,12 +261,12 @@ public static class EvidenceBundleWriter
         }
         catch (InvalidDataException e)
         {
-            throw new EvidenceException($"the store cannot prove entry {index}: {e.Message} (run 'policytrail verify')");
+            throw new EvidenceException($"the store cannot prove entry {index}: {e.Message} (run 'policytrail verify')", storeInconsistent: true);
         }
         var check = MerkleProofs.VerifyInclusion(proof.LeafHash, index, proof.TreeSize, proof.Path, root);
         return check.IsValid
             ? proof
-            : throw new EvidenceException($"the store does not match its checkpoint at entry {index}: {check.FailureReason} (run 'policytrail verify')");
+            : throw new EvidenceException($"the store does not match its checkpoint at entry {index}: {check.FailureReason} (run 'policytrail verify')", storeInconsistent: true);
     }
 
     private static byte[] Manifest(EvidenceRequest request, EvidenceSummary summary, IReadOnlyDictionary<string, string> files)
@@ -339,4 +339,8 @@ public static class EvidenceBundleWriter
 }
 
 /// <summary>The store cannot give the evidence asked for; the message is one line for users.</summary>
-public sealed class EvidenceException(string message) : Exception(message);
+public sealed class EvidenceException(string message, bool storeInconsistent = false) : Exception(message)
+{
+    /// <summary>The store does not match its own signed checkpoint (a finding, not a usage error).</summary>
+    public bool StoreInconsistent { get; } = storeInconsistent;
+}
