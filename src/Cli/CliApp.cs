@@ -13,7 +13,7 @@ internal static class CliApp
 
     public static async Task<int> RunAsync(string[] args, Terminal terminal)
     {
-        args = args.Select(a => a == "-" ? StdinArgument : a).ToArray();
+        args = Commands.Evidence.EvidenceCommand.VerifyArguments(args.Select(a => a == "-" ? StdinArgument : a).ToArray());
         var app = new CommandApp(new TypeRegistrar(terminal));
         app.Configure(config =>
         {

@@ -105,7 +105,7 @@ public static class EvidenceBundleWriter
             throw new EvidenceException($"{store.Description}: the latest checkpoint says origin \"{checkpoint.Origin}\" size {checkpoint.Size}, the store {state.Identity.Origin} size {stored.Size}: run 'policytrail verify'", storeInconsistent: true);
         }
 
-        var prover = new InclusionProver(store, stored, state.Identity.Origin);
+        using var prover = new InclusionProver(store, stored, state.Identity.Origin);
         var (indexes, afterCheckpoint, leftOut) = Select(store, request, checkpoint.Size);
         var policies = PolicyVersions(store, request, checkpoint.Size, out var policiesAfterCheckpoint);
 

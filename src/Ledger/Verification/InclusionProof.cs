@@ -21,7 +21,7 @@ public sealed record InclusionProof(string Origin, long Index, long TreeSize, by
     public static InclusionProof Create(ILedgerStore store, long index)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var prover = InclusionProver.ForLatestCheckpoint(store);
+        using var prover = InclusionProver.ForLatestCheckpoint(store);
         if (index < 0 || index >= prover.TreeSize)
         {
             var size = store.LoadState()?.Size ?? 0;

@@ -16,7 +16,7 @@ namespace PolicyTrail.Ledger.Verification;
 /// The recorded chunk roots are not evidence (docs/VERIFYING.md §8); a wrong one yields a proof that does not verify,
 /// so callers that hand proofs on check them (<see cref="InclusionProof.Verify"/>). Not thread-safe.
 /// </remarks>
-public sealed class InclusionProver : ISubtreeHashes
+public sealed class InclusionProver : ISubtreeHashes, IDisposable
 {
     private const long ChunkSize = 1L << LedgerWriter.SubtreeHeight;
 
@@ -25,8 +25,15 @@ public sealed class InclusionProver : ISubtreeHashes
     private readonly Dictionary<long, byte[]> _chunkRoots;
     private readonly Dictionary<(long Start, long End), byte[]> _spans = [];
     private readonly long _completeChunks;
+    // Reading ahead past this many entries costs more than a fresh range query; a window is at most this large.
+    private const long MaxSkip = 1L << 18;
+    private const long MaxWindow = 1L << 16;
+
     private Chunk? _current;
     private Chunk? _tail;
+    private IEnumerator<EntryRow>? _cursor;
+    private EntryRow? _pending;
+    private long _cursorNext;
 
     /// <summary>A prover of <paramref name="store"/>'s log (origin <paramref name="origin"/>) against <paramref name="checkpoint"/>.</summary>
     public InclusionProver(ILedgerStore store, StoredCheckpoint checkpoint, string origin)
@@ -84,6 +91,13 @@ public sealed class InclusionProver : ISubtreeHashes
         return new InclusionProof(Origin, index, TreeSize, chunk.Entries[offset], (byte[])chunk.Levels[0][offset].Clone(), path, Checkpoint);
     }
 
+    /// <summary>Ends the store read that proofs in index order share.</summary>
+    public void Dispose()
+    {
+        _cursor?.Dispose();
+        _cursor = null;
+    }
+
     /// <inheritdoc />
     public byte[] Hash(long start, long end)
     {
@@ -122,7 +136,8 @@ public sealed class InclusionProver : ISubtreeHashes
     {
         if (!_chunkRoots.TryGetValue(chunkNumber, out var root))
         {
-            var chunk = Load(chunkNumber);
+            // A chunk without a recorded root is read aside, so the chunk the proofs are in stays loaded.
+            var chunk = _current?.Number == chunkNumber ? _current : Read(chunkNumber, _store.ReadEntries(chunkNumber * ChunkSize, (chunkNumber + 1) * ChunkSize));
             _chunkRoots[chunkNumber] = root = chunk.Levels[LedgerWriter.SubtreeHeight][0];
         }
         return root;
@@ -138,27 +153,81 @@ public sealed class InclusionProver : ISubtreeHashes
         {
             return _tail;
         }
-        var chunk = Read(chunkNumber);
         // The partial last chunk is needed by nearly every proof (its root is a sibling of everything before it): keep it apart.
         if (chunkNumber == _completeChunks)
         {
-            _tail = chunk;
+            return _tail = Read(chunkNumber, _store.ReadEntries(chunkNumber * ChunkSize, TreeSize));
         }
-        else
-        {
-            _current = chunk;
-        }
-        return chunk;
+        return _current = Read(chunkNumber, Sequential(chunkNumber * ChunkSize));
     }
 
-    private Chunk Read(long chunkNumber)
+    /// <summary>
+    /// The rows from <paramref name="start"/> on, through one forward cursor that proofs in index order share: a store
+    /// answers one range query faster than many small ones, so chunks are read in growing windows and skipped rows
+    /// are not rebuilt. A cursor behind <paramref name="start"/>, or far before it, is replaced.
+    /// </summary>
+    private IEnumerable<EntryRow> Sequential(long start)
+    {
+        if (_cursor is null || start < _cursorNext || start - _cursorNext > MaxSkip)
+        {
+            _cursor?.Dispose();
+            _cursor = Windows(start).GetEnumerator();
+            _pending = null;
+            _cursorNext = start;
+        }
+        while (true)
+        {
+            EntryRow row;
+            if (_pending is { } pending)
+            {
+                row = pending;
+                _pending = null;
+            }
+            else if (_cursor.MoveNext())
+            {
+                row = _cursor.Current;
+            }
+            else
+            {
+                yield break;
+            }
+            if (row.Index < start)
+            {
+                continue;
+            }
+            if (row.Index >= start + ChunkSize)
+            {
+                _pending = row;
+                yield break;
+            }
+            _cursorNext = row.Index + 1;
+            yield return row;
+        }
+    }
+
+    private IEnumerable<EntryRow> Windows(long from)
+    {
+        var window = ChunkSize;
+        for (var start = from; start < TreeSize;)
+        {
+            var end = Math.Min(TreeSize, start + window);
+            foreach (var row in _store.ReadEntries(start, end))
+            {
+                yield return row;
+            }
+            start = end;
+            window = Math.Min(window * 2, MaxWindow);
+        }
+    }
+
+    private Chunk Read(long chunkNumber, IEnumerable<EntryRow> rows)
     {
         var start = chunkNumber * ChunkSize;
         var end = Math.Min(start + ChunkSize, TreeSize);
         var entries = new byte[end - start][];
         var leaves = new byte[end - start][];
         var expected = start;
-        foreach (var row in _store.ReadEntries(start, end))
+        foreach (var row in rows)
         {
             if (row.Index != expected)
             {
@@ -167,7 +236,10 @@ public sealed class InclusionProver : ISubtreeHashes
             var bytes = EntryTemplates.Rebuild(row, _fragments);
             entries[expected - start] = bytes;
             leaves[expected - start] = MerkleHash.Leaf(bytes);
-            expected++;
+            if (++expected == end)
+            {
+                break;
+            }
         }
         if (expected != end)
         {

@@ -65,17 +65,21 @@ internal sealed class EvidenceSettings : FilterSettings
 /// <summary><c>policytrail evidence</c>: an evidence bundle an auditor checks offline.</summary>
 internal sealed class EvidenceCommand(Terminal terminal) : Command<EvidenceSettings>
 {
-    public static void Register(IConfigurator config) =>
-        config.AddBranch("evidence", branch =>
-        {
-            branch.SetDescription("Write an evidence bundle (zip) an auditor checks offline: the entries the filters select, the policy-change entries that define the policies in force during the period, an inclusion proof for each against the latest signed checkpoint, that checkpoint, the verifier key, a manifest and a README. 'evidence verify' checks one. Filters as for 'query'; entries after the checkpoint cannot be proven and are counted, not included. Exit 0 written, 1 the store does not match its checkpoint, 2 usage (no checkpoint yet, wrong key, output exists).");
-            branch.SetDefaultCommand<EvidenceCommand>();
-            branch.AddExample("evidence", "--since", "2026-11-01T00:00:00Z", "--until", "2026-12-01T00:00:00Z", "--to-namespace", "payments", "-o", "payments-2026-11.zip");
-            branch.AddExample("evidence", "--since", "30d", "--verdict", "deny", "--cross-namespace", "-o", "denied.zip", "--force");
-            branch.AddExample("evidence", "--store", "audit.duckdb", "--key", "/etc/policytrail/policytrail.pub", "--service", "payments/api", "--since", "7d", "-o", "api.zip");
-            branch.AddExample("evidence", "verify", "payments-2026-11.zip", "--key", "operator.vkey");
-            EvidenceVerifyCommand.Register(branch);
-        });
+    public static void Register(IConfigurator config)
+    {
+        // A plain command, not a branch with a default command: Spectre's branch parsing misreads repeated options
+        // (--to-namespace a --to-namespace b). 'evidence verify' is routed to its own command by VerifyArguments.
+        config.AddCommand<EvidenceCommand>("evidence")
+            .WithDescription("Write an evidence bundle (zip) an auditor checks offline: the entries the filters select, the policy-change entries that define the policies in force during the period, an inclusion proof for each against the latest signed checkpoint, that checkpoint, the verifier key, a manifest and a README. Filters as for 'query'; entries after the checkpoint cannot be proven and are counted, not included. Exit 0 written, 1 the store does not match its checkpoint, 2 usage (no checkpoint yet, wrong key, output exists). Check a bundle with 'policytrail evidence verify BUNDLE [--key KEY]'.")
+            .WithExample("evidence", "--since", "2026-11-01T00:00:00Z", "--until", "2026-12-01T00:00:00Z", "--to-namespace", "payments", "-o", "payments-2026-11.zip")
+            .WithExample("evidence", "--since", "30d", "--verdict", "deny", "--cross-namespace", "-o", "denied.zip", "--force")
+            .WithExample("evidence", "--store", "audit.duckdb", "--key", "/etc/policytrail/policytrail.pub", "--service", "payments/api", "--since", "7d", "-o", "api.zip");
+        EvidenceVerifyCommand.Register(config);
+    }
+
+    /// <summary>'evidence verify ...' as the command it names ('evidence-verify ...'); other arguments unchanged.</summary>
+    public static string[] VerifyArguments(string[] args) =>
+        args is ["evidence", "verify", .. var rest] ? [EvidenceVerifyCommand.Name, .. rest] : args;
 
     public override int Execute(CommandContext context, EvidenceSettings settings, CancellationToken cancellationToken)
     {

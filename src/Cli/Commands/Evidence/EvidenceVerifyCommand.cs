@@ -21,8 +21,11 @@ internal sealed class EvidenceVerifySettings : CommandSettings
 /// <summary><c>policytrail evidence verify</c>: check a bundle offline.</summary>
 internal sealed class EvidenceVerifyCommand(Terminal terminal) : Command<EvidenceVerifySettings>
 {
-    public static void Register(IConfigurator<CommandSettings> branch) =>
-        branch.AddCommand<EvidenceVerifyCommand>("verify")
+    /// <summary>The command's registered name; users type 'evidence verify' (see <see cref="EvidenceCommand.VerifyArguments"/>).</summary>
+    public const string Name = "evidence-verify";
+
+    public static void Register(IConfigurator config) =>
+        config.AddCommand<EvidenceVerifyCommand>(Name)
             .WithDescription("Check an evidence bundle offline: every file against the manifest's SHA-256, the checkpoint's signature (with the bundled key, and with --key), every proof against the checkpoint's root, and that each proof's entry is its entry line. Prints one line per problem (file and line) and a summary. Exit 0 verified, 1 verification failed, 2 not a bundle.")
             .WithExample("evidence", "verify", "bundle.zip", "--key", "operator.vkey")
             .WithExample("evidence", "verify", "bundle.zip");
