@@ -86,6 +86,41 @@ if (args.Length > 1 && args[0] == "read-entries")
     }
     return 0;
 }
+// "prove FILE [count]" times proving count entries (default 10,000) of a store against its latest checkpoint with one
+// InclusionProver: spread evenly over the log, then consecutive; and InclusionProof.Create per entry for comparison.
+if (args.Length > 1 && args[0] == "prove")
+{
+    using var store = PolicyTrail.Ledger.DuckDb.DuckDbLedgerStore.Open(args[1], readOnly: true);
+    var count = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10_000;
+    long size;
+    using (var probe = PolicyTrail.Ledger.Verification.InclusionProver.ForLatestCheckpoint(store))
+    {
+        size = probe.TreeSize;
+    }
+    foreach (var (name, indexes) in new[]
+    {
+        ("spread", Enumerable.Range(0, count).Select(i => i * (size / count)).ToArray()),
+        ("consecutive", Enumerable.Range(0, count).Select(i => size / 3 + i).ToArray()),
+    })
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var prover = PolicyTrail.Ledger.Verification.InclusionProver.ForLatestCheckpoint(store);
+        long hashes = 0;
+        foreach (var index in indexes)
+        {
+            hashes += prover.Prove(index).Path.Count;
+        }
+        Console.WriteLine($"{name}: {count:N0} proofs of a {size:N0}-entry log in {clock.Elapsed.TotalSeconds:F2} s: {count / clock.Elapsed.TotalSeconds:N0} proofs/s ({prover.ChunksRead:N0} chunks read, {hashes:N0} path hashes)");
+    }
+    var single = System.Diagnostics.Stopwatch.StartNew();
+    const int Singles = 20;
+    for (var i = 0; i < Singles; i++)
+    {
+        _ = PolicyTrail.Ledger.Verification.InclusionProof.Create(store, i * (size / Singles));
+    }
+    Console.WriteLine($"InclusionProof.Create, one prover per proof: {Singles} proofs in {single.Elapsed.TotalSeconds:F2} s: {Singles / single.Elapsed.TotalSeconds:N1} proofs/s");
+    return 0;
+}
 // "watch-replay FILE [events] [seed]" records that many watch events of a churning cluster into a new DuckDB store.
 if (args.Length > 1 && args[0] == "watch-replay")
 {

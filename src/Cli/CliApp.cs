@@ -13,7 +13,7 @@ internal static class CliApp
 
     public static async Task<int> RunAsync(string[] args, Terminal terminal)
     {
-        args = args.Select(a => a == "-" ? StdinArgument : a).ToArray();
+        args = Commands.Evidence.EvidenceCommand.VerifyArguments(args.Select(a => a == "-" ? StdinArgument : a).ToArray());
         var app = new CommandApp(new TypeRegistrar(terminal));
         app.Configure(config =>
         {
@@ -45,6 +45,7 @@ internal static class CliApp
             Commands.Ledger.ProveCommand.Register(config);
             Commands.Ledger.VerifyProofCommand.Register(config);
             Commands.Ledger.QueryCommand.Register(config);
+            Commands.Evidence.EvidenceCommand.Register(config);
             Commands.Export.ExportCommand.Register(config);
             Commands.Answers.AccessCommand.Register(config);
             Commands.Answers.TalkersCommand.Register(config);

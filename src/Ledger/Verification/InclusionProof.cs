@@ -2,10 +2,8 @@ using System.Text;
 using System.Text.Json;
 using PolicyTrail.Ledger.Canonical;
 using PolicyTrail.Ledger.Checkpoints;
-using PolicyTrail.Ledger.Entries;
 using PolicyTrail.Ledger.Merkle;
 using PolicyTrail.Ledger.Store;
-using PolicyTrail.Ledger.Writing;
 
 namespace PolicyTrail.Ledger.Verification;
 
@@ -19,40 +17,26 @@ public sealed record InclusionProof(string Origin, long Index, long TreeSize, by
     public const string FormatName = "policytrail-inclusion-proof/v1";
 
     /// <summary>Builds the proof of entry <paramref name="index"/> against the latest checkpoint that covers it.</summary>
+    /// <remarks>For many entries, make one <see cref="InclusionProver"/> and prove them all with it.</remarks>
     public static InclusionProof Create(ILedgerStore store, long index)
     {
-        var state = store.LoadState() ?? throw new InvalidOperationException($"{store.Description}: the store holds no log");
-        var checkpoint = store.ReadCheckpoints().LastOrDefault()
-            ?? throw new InvalidOperationException($"{store.Description}: no checkpoint has been signed yet");
-        if (index < 0 || index >= checkpoint.Size)
+        ArgumentNullException.ThrowIfNull(store);
+        using var prover = InclusionProver.ForLatestCheckpoint(store);
+        if (index < 0 || index >= prover.TreeSize)
         {
-            throw new ArgumentOutOfRangeException(nameof(index), index < state.Size && index >= 0
-                ? $"entry {index} is not covered by the latest checkpoint (size {checkpoint.Size}) yet"
-                : $"entry {index} does not exist (the log holds entries 0..{state.Size - 1})");
+            var size = store.LoadState()?.Size ?? 0;
+            throw new ArgumentOutOfRangeException(nameof(index), index >= 0 && index < size
+                ? $"entry {index} is not covered by the latest checkpoint (size {prover.TreeSize}) yet"
+                : $"entry {index} does not exist (the log holds entries 0..{size - 1})");
         }
-        var fragments = new FragmentTable(store.ReadFragments());
-        var chunkSize = 1L << LedgerWriter.SubtreeHeight;
-        var recorded = store.ReadSubtrees(0, checkpoint.Size).Where(s => s.Height == LedgerWriter.SubtreeHeight).ToDictionary(s => s.Start, s => s.Hash);
-        var chunkRoots = new List<byte[]>();
-        for (long start = 0; start + chunkSize <= checkpoint.Size; start += chunkSize)
-        {
-            chunkRoots.Add(recorded.TryGetValue(start, out var hash)
-                ? hash
-                : MerkleProofs.Root(LedgerVerifier.LeavesOf(store, fragments, start, start + chunkSize), 0, chunkSize));
-        }
-        var tree = new ChunkedTree(chunkRoots, (from, to) => LedgerVerifier.LeavesOf(store, fragments, from, to));
-        var row = store.ReadEntries(index, index + 1).FirstOrDefault()
-            ?? throw new InvalidDataException($"entry {index} is missing from the store");
-        var entry = EntryTemplates.Rebuild(row, fragments);
-        var path = MerkleProofs.Inclusion(tree, index, checkpoint.Size);
-        return new InclusionProof(state.Identity.Origin, index, checkpoint.Size, entry, MerkleHash.Leaf(entry), path, checkpoint.Note);
+        return prover.Prove(index);
     }
 
-    /// <summary>The proof as a JSON document (the entry embedded as its canonical JSON object).</summary>
-    public byte[] ToJson()
+    /// <summary>The proof as a JSON document (the entry embedded as its canonical JSON object), ending in a newline; <paramref name="indented"/> false gives one line.</summary>
+    public byte[] ToJson(bool indented = true)
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented }))
         {
             w.WriteStartObject();
             w.WriteString("format", FormatName);

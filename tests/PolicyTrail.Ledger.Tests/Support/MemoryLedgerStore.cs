@@ -1,0 +1,63 @@
+using PolicyTrail.Ledger.Entries;
+using PolicyTrail.Ledger.Store;
+
+namespace PolicyTrail.Ledger.Tests.Support;
+
+/// <summary>
+/// A store in memory for the prover's tests: what LedgerWriter writes and what proving reads. Queries and snapshots
+/// belong to the real backends (tested by the conformance suite) and are refused here.
+/// </summary>
+internal sealed class MemoryLedgerStore : ILedgerStore
+{
+    private readonly List<EntryRow> _entries = [];
+    private readonly List<Fragment> _fragments = [];
+    private readonly List<StoredCheckpoint> _checkpoints = [];
+    private readonly List<SubtreeHash> _subtrees = [];
+    private LedgerState? _state;
+
+    public string Description => "memory";
+
+    /// <summary>How many ReadEntries calls were made (to see that proving many entries reads each chunk once).</summary>
+    public int EntryReads { get; private set; }
+
+    /// <summary>Forgets the recorded subtree hashes for which <paramref name="drop"/> holds (a store of an older layout, or a lost row).</summary>
+    public void DropSubtrees(Func<SubtreeHash, bool> drop) => _subtrees.RemoveAll(s => drop(s));
+
+    public LedgerState? LoadState() => _state;
+
+    public void Initialize(LogIdentity identity) =>
+        _state = new LedgerState(identity, 0, [], 0, new Dictionary<string, SourcePosition>());
+
+    public IReadOnlyList<Fragment> ReadFragments() => [.. _fragments];
+
+    public void Append(AppendBatch batch)
+    {
+        _entries.AddRange(batch.Entries);
+        _fragments.AddRange(batch.Fragments);
+        _subtrees.AddRange(batch.Subtrees);
+        _checkpoints.AddRange(batch.Checkpoints);
+        _state = _state! with { Size = batch.Size, Frontier = batch.Frontier, FragmentCount = _fragments.Count };
+    }
+
+    public IEnumerable<EntryRow> ReadEntries(long from, long to)
+    {
+        EntryReads++;
+        return _entries.Where(e => e.Index >= from && e.Index < to).ToList();
+    }
+
+    public IEnumerable<EntryRow> Query(EntryFilter filter) => throw new NotSupportedException("the memory store answers no queries");
+
+    public IReadOnlyList<FlowGroup> GroupFlows(EntryFilter filter, FlowGrouping? grouping = null) => throw new NotSupportedException("the memory store answers no queries");
+
+    public IReadOnlyList<StoredCheckpoint> ReadCheckpoints() => [.. _checkpoints];
+
+    public IReadOnlyList<SubtreeHash> ReadSubtrees(long from, long to) => [.. _subtrees.Where(s => s.Start >= from && s.Start < to)];
+
+    public IReadOnlyList<SnapshotInfo> ReadSnapshots() => [];
+
+    public byte[]? ReadSnapshotContent(string sha256) => null;
+
+    public void Dispose()
+    {
+    }
+}
