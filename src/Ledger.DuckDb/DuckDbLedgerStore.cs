@@ -17,7 +17,7 @@ namespace PolicyTrail.Ledger.DuckDb;
 /// </summary>
 public sealed class DuckDbLedgerStore : ILedgerStore
 {
-    /// <summary>DuckDB's buffer pool limit for a store connection.</summary>
+    /// <summary>DuckDB's buffer pool limit on a writable handle.</summary>
     public const string MemoryLimit = "256MB";
 
     /// <summary>
