@@ -60,6 +60,7 @@ public sealed class LineContext : IDisposable
     private readonly LineHash _sha256 = new();
     private SourceRef? _source;
     private string? _sourceNode;
+    private ReadOnlyMemory<byte> _givenSha256;
 
     /// <summary>The line without its line ending.</summary>
     public ReadOnlyMemory<byte> Bytes { get; private set; }
@@ -76,9 +77,17 @@ public sealed class LineContext : IDisposable
     /// <summary>The input file's modification year (for year-less timestamps).</summary>
     public int FileYear { get; private set; } = DateTime.UtcNow.Year;
 
-    /// <summary>Points the context at the next line.</summary>
-    public void Reset(ReadOnlyMemory<byte> bytes, string file, long number, string format, int fileYear)
+    /// <summary>
+    /// Points the context at the next line; <paramref name="sha256"/> is its SHA-256 when it was worked out already
+    /// (32 bytes, read before the next Reset), else empty and it is computed when a record needs it.
+    /// </summary>
+    public void Reset(ReadOnlyMemory<byte> bytes, string file, long number, string format, int fileYear, ReadOnlyMemory<byte> sha256 = default)
     {
+        if (sha256.Length is not (0 or 32))
+        {
+            throw new ArgumentException("a SHA-256 has 32 bytes", nameof(sha256));
+        }
+        _givenSha256 = sha256;
         Bytes = bytes;
         File = file;
         Number = number;
@@ -100,7 +109,14 @@ public sealed class LineContext : IDisposable
         {
             // Kept as 32 bytes; hex is written straight into the output when a record is written.
             var hash = new byte[32];
-            _sha256.Hash(Bytes.Span, hash);
+            if (_givenSha256.IsEmpty)
+            {
+                _sha256.Hash(Bytes.Span, hash);
+            }
+            else
+            {
+                _givenSha256.Span.CopyTo(hash);
+            }
             _source = new SourceRef(Format, File, Number) { Node = node, Sha256Digest = hash };
             _sourceNode = node;
         }

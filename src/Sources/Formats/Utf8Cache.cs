@@ -29,6 +29,31 @@ public sealed class Utf8Cache<T>
         _lookup = _entries.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
+    /// <summary>The value remembered for these bytes, if any.</summary>
+    public bool TryGet(ReadOnlySpan<byte> key, out T value)
+    {
+        if (key.Length > _maxKeyBytes)
+        {
+            value = default!;
+            return false;
+        }
+        return _lookup.TryGetValue(key, out value!);
+    }
+
+    /// <summary>Remembers a value for these bytes (a key longer than the limit is not kept).</summary>
+    public void Add(ReadOnlySpan<byte> key, T value)
+    {
+        if (key.Length > _maxKeyBytes)
+        {
+            return;
+        }
+        if (_entries.Count >= _capacity)
+        {
+            _entries.Clear();
+        }
+        _entries[key.ToArray()] = value;
+    }
+
     /// <summary>The cached value for these bytes, or the one <paramref name="create"/> builds (and remembers).</summary>
     public T Get(ReadOnlySpan<byte> key, Func<ReadOnlySpan<byte>, T> create)
     {

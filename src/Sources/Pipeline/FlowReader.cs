@@ -132,7 +132,7 @@ public sealed class FlowReader(FlowReadOptions options)
     {
         var resumeAfter = options.ResumeAfterLine?.Invoke(input) ?? 0;
         var fileYear = input.ModificationYear;
-        var pending = new List<(byte[] Bytes, long Number, bool Oversized)>();
+        var pending = new List<(byte[] Bytes, long Number, bool Oversized, byte[] Digest, bool Utf8Valid)>();
         var sample = new List<string>();
         IFlowFormat? format = options.Format;
         ILineParser? parser = format?.CreateParser(options.FormatOptions);
@@ -142,7 +142,8 @@ public sealed class FlowReader(FlowReadOptions options)
         long number = 0;
         var decided = format is not null;
 
-        void Process(ReadOnlyMemory<byte> bytes, long lineNumber, bool oversized)
+        // digest: the SHA-256 the reading thread worked out (empty: none), and then utf8Valid its UTF-8 check.
+        void Process(ReadOnlyMemory<byte> bytes, long lineNumber, bool oversized, ReadOnlyMemory<byte> digest, bool utf8Valid)
         {
             counts!.Read++;
             sink.Counts = counts;
@@ -150,7 +151,7 @@ public sealed class FlowReader(FlowReadOptions options)
             {
                 bytes = bytes[..^1];
             }
-            context.Reset(bytes, input.Name, lineNumber, format?.Name ?? Unrecognised, fileYear);
+            context.Reset(bytes, input.Name, lineNumber, format?.Name ?? Unrecognised, fileYear, digest);
             if (oversized)
             {
                 sink.Reject($"line longer than {options.MaxLineBytes} bytes");
@@ -161,7 +162,7 @@ public sealed class FlowReader(FlowReadOptions options)
                 sink.Reject("no supported format recognises this input (use --format to name it)");
                 return;
             }
-            if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
+            if (!(digest.IsEmpty ? System.Text.Unicode.Utf8.IsValid(bytes.Span) : utf8Valid))
             {
                 // Every supported format is UTF-8 text (JSON requires it); a line that is not is damaged.
                 sink.Reject("line is not valid UTF-8 text");
@@ -189,9 +190,9 @@ public sealed class FlowReader(FlowReadOptions options)
                 summary.Unrecognised.Add(input.Name);
             }
             counts.Inputs++;
-            foreach (var (bytes, lineNumber, oversized) in pending)
+            foreach (var (bytes, lineNumber, oversized, digest, utf8Valid) in pending)
             {
-                Process(bytes, lineNumber, oversized);
+                Process(bytes, lineNumber, oversized, digest, utf8Valid);
             }
             pending.Clear();
         }
@@ -200,7 +201,12 @@ public sealed class FlowReader(FlowReadOptions options)
         {
             counts.Inputs++;
         }
-        foreach (var line in LineReader.Read(stream, options.MaxLineBytes))
+        // A followed input is read on this thread (its reads wait for the file to grow); any other on a second thread,
+        // which also hashes and checks each line ahead of the parser.
+        var lines = options.Follow
+            ? LinePrefetcher.Synchronous(stream, options.MaxLineBytes)
+            : LinePrefetcher.Read(stream, options.MaxLineBytes, resumeAfter, cancellationToken);
+        foreach (var line in lines)
         {
             cancellationToken.ThrowIfCancellationRequested();
             number++;
@@ -219,7 +225,7 @@ public sealed class FlowReader(FlowReadOptions options)
             }
             if (!decided)
             {
-                pending.Add((line.Bytes.ToArray(), number, line.Oversized));
+                pending.Add((line.Bytes.ToArray(), number, line.Oversized, line.Digest.ToArray(), line.Utf8Valid));
                 if (!line.Oversized)
                 {
                     sample.Add(Encoding.UTF8.GetString(line.Bytes.Span[..Math.Min(line.Bytes.Length, 64 << 10)]));
@@ -230,7 +236,7 @@ public sealed class FlowReader(FlowReadOptions options)
                 }
                 continue;
             }
-            Process(line.Bytes, number, line.Oversized);
+            Process(line.Bytes, number, line.Oversized, line.Digest, line.Utf8Valid);
         }
         if (!decided && (pending.Count > 0 || sample.Count > 0))
         {

@@ -27,7 +27,13 @@ public static class LineReader
         Read(stream, int.MaxValue).Select(l => l.Bytes);
 
     /// <summary>The lines of the stream; a line longer than <paramref name="maxLineBytes"/> is returned cut and flagged, its rest skipped.</summary>
-    public static IEnumerable<Line> Read(Stream stream, int maxLineBytes = DefaultMaxLineBytes)
+    public static IEnumerable<Line> Read(Stream stream, int maxLineBytes = DefaultMaxLineBytes) => Read(stream, maxLineBytes, null);
+
+    /// <summary>
+    /// As <see cref="Read(Stream, int)"/>, calling <paramref name="beforeRead"/> before each read of the stream (which
+    /// may block): a reader on another thread hands on the lines it has so far there.
+    /// </summary>
+    internal static IEnumerable<Line> Read(Stream stream, int maxLineBytes, Action? beforeRead)
     {
         var buffer = new byte[1 << 16];
         var start = 0;
@@ -69,6 +75,7 @@ public static class LineReader
             {
                 Array.Resize(ref buffer, buffer.Length * 2);
             }
+            beforeRead?.Invoke();
             var read = stream.Read(buffer, end, buffer.Length - end);
             if (read == 0)
             {

@@ -89,6 +89,13 @@ public partial class HubbleFastPathTests
                 var bare = lines.Take(200).Select(l => JsonNode.Parse(l)!["flow"]!.ToJsonString()).ToList();
                 Assert.Equal(bare.Count, Differential.Compare(bare.Select(Encoding.UTF8.GetBytes)).Fast);
                 Differential.Compare(bare.Take(2).SelectMany(Mutants.Of));
+
+                // The endpoint cache: the same lines again after mutants of them (endpoints reshaped, damaged,
+                // duplicated) went through the same parser, so most endpoints come from the cache.
+                var first = lines.Take(300).Select(Encoding.UTF8.GetBytes).ToList();
+                var again = first.Concat(lines.Skip(300).Take(3).SelectMany(Mutants.Of)).Concat(first);
+                var hits = Differential.Compare(again).EndpointHits;
+                Assert.True(hits > 600, $"only {hits} endpoints came from the cache");
             }
             finally
             {
@@ -129,7 +136,7 @@ public partial class HubbleFastPathTests
     /// <summary>Runs both parsers over the same lines and fails on the first line where they differ.</summary>
     internal static class Differential
     {
-        public static (long Lines, long Fast, List<long> Declined) Compare(IEnumerable<byte[]> lines)
+        public static (long Lines, long Fast, List<long> Declined, long EndpointHits) Compare(IEnumerable<byte[]> lines)
         {
             var declined = new List<long>();
             var fast = new HubbleParser(fastPath: true);
@@ -160,7 +167,7 @@ public partial class HubbleFastPathTests
                         """);
                 }
             }
-            return (count, fast.FastLines, declined);
+            return (count, fast.FastLines, declined, fast.EndpointHits);
         }
 
         private static string Outcome(HubbleParser parser, byte[] line)
