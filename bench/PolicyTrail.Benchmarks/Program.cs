@@ -57,6 +57,26 @@ if (args.Length > 1 && args[0] == "hubble-stage")
 {
     return HubbleStage.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 7, args.Length > 3 && args[3] == "stage");
 }
+// "sql STORE QUERY|@FILE [rounds]" times a query on a read-only handle of a store (to see what DuckDB itself costs).
+if (args.Length > 2 && args[0] == "sql")
+{
+    using var connection = new DuckDB.NET.Data.DuckDBConnection($"Data Source={args[1]};ACCESS_MODE=READ_ONLY;memory_limit={PolicyTrail.Ledger.DuckDb.DuckDbLedgerStore.QueryMemoryLimit}");
+    connection.Open();
+    for (var round = 0; round < (args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3); round++)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var command = connection.CreateCommand();
+        command.CommandText = args[2].StartsWith('@') ? File.ReadAllText(args[2][1..]) : args[2];
+        using var reader = command.ExecuteReader();
+        long rows = 0;
+        while (reader.Read())
+        {
+            rows++;
+        }
+        Console.WriteLine($"{clock.Elapsed.TotalSeconds:F2} s  {rows:N0} rows");
+    }
+    return 0;
+}
 // "store-size FILE [entries] [seed]" appends synthetic flow entries to a new DuckDB store and prints bytes per entry.
 // "read-entries FILE" times a bare ordered read of every entry through the store contract (verify's reading share).
 if (args.Length > 1 && args[0] == "read-entries")

@@ -83,6 +83,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
 
     private readonly DuckDBConnection _connection;
     private readonly Dictionary<uint, Fragment> _fragments = [];
+    private List<Fragment>? _readOnlyFragments;
     private bool _disposed;
     private int _layout = SchemaVersion;
 
@@ -228,6 +229,11 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     /// </remarks>
     public IReadOnlyList<Fragment> ReadFragments()
     {
+        // A read-only handle sees a file no process writes while it is open (DuckDB's lock): read its templates once.
+        if (ReadOnly && _readOnlyFragments is { } read)
+        {
+            return read;
+        }
         var fragments = new List<Fragment>();
         using var command = Command("SELECT id, text FROM fragments ORDER BY id, rowid");
         using var reader = command.ExecuteReader();
@@ -240,6 +246,10 @@ public sealed class DuckDbLedgerStore : ILedgerStore
                 _fragments[id] = known = new Fragment(id, text);
             }
             fragments.Add(known);
+        }
+        if (ReadOnly)
+        {
+            _readOnlyFragments = fragments;
         }
         return fragments;
     }
@@ -328,7 +338,9 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         var fragments = ReadFragments();
         var parameters = new List<(string, object?)>();
         var conditions = new StringBuilder(Conditions(filter, parameters, fragments));
-        conditions.Append(" AND template IN ").Append(IdList(fragments.Where(f => f.Facts.Kind == EntryKind.Flow)));
+        // Only flow entries count. Their templates are a large set (an IN list of thousands cost DuckDB half a second over
+        // 10M rows), and the other kinds are few entries: they are grouped too and dropped here.
+        var flowTemplates = fragments.Where(f => f.Facts.Kind == EntryKind.Flow).Select(f => f.Id).ToHashSet();
         if (filter.FromIndex is { } fromIndex)
         {
             conditions.Append(" AND idx >= $from");
@@ -339,41 +351,30 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             conditions.Append(" AND dst IN (SELECT unnest(string_split($destinations, ','))::UINTEGER)");
             parameters.Add(("destinations", string.Join(',', destinations.Select(d => d.ToString(CultureInfo.InvariantCulture)))));
         }
-        if (grouping.Namespaces is { Count: 0 })
-        {
-            return groups;
-        }
+        // The fragment → key map travels as a dense list indexed by fragment id (a comma-separated parameter, read once into
+        // a one-row table): looking keys up is a scalar expression on each entry, no join.
         var sql = new StringBuilder();
-        var tables = new List<string>();
-        var from = new StringBuilder("entries e");
+        var lists = new List<string>();
         string src = "e.src", dst = "e.dst";
         if (grouping.Endpoints is { Count: > 0 } keys)
         {
-            // Fragment → key as a small table joined twice: DuckDB hashes it and streams the entries. It travels as two
-            // comma-separated strings (thousands of VALUES rows would cost DuckDB's parser a second).
-            tables.Add(SmallTable("k", "key", keys, parameters));
-            (src, dst) = ("coalesce(ks.key, e.src)", "coalesce(kd.key, e.dst)");
-            from.Append(" LEFT JOIN k ks ON ks.id = e.src LEFT JOIN k kd ON kd.id = e.dst");
+            lists.Add(DenseList("k", keys, parameters));
+            (src, dst) = ("coalesce(nullif(m.k[e.src + 1], 0), e.src)", "coalesce(nullif(m.k[e.dst + 1], 0), e.dst)");
         }
-        if (grouping.Namespaces is { } namespaces)
-        {
-            // Inner joins: an endpoint without a namespace leaves the entry out, as two equal ones do.
-            tables.Add(SmallTable("n", "ns", namespaces, parameters));
-            from.Append(" JOIN n ns_s ON ns_s.id = e.src JOIN n ns_d ON ns_d.id = e.dst");
-            conditions.Append(" AND ns_s.ns <> ns_d.ns");
-        }
-        if (tables.Count > 0)
-        {
-            sql.Append("WITH ").AppendJoin(", ", tables).Append(' ');
-        }
+        var from = lists.Count == 0 ? "entries e" : $"entries e CROSS JOIN (SELECT {string.Join(", ", lists)}) m";
         var sides = grouping.Sides ? "ingress, egress" : "NULL::UINTEGER, NULL::UINTEGER";
         sql.Append(CultureInfo.InvariantCulture,
             $"SELECT template, {src} AS s, {dst} AS d, dst_port, {sides}, count(*), CAST(sum(coalesce(flow_count, 1)) AS BIGINT), ")
-            .Append(CultureInfo.InvariantCulture, $"min(event_time), max(event_time) FROM {from} WHERE true{conditions} GROUP BY ALL");
+            .Append(grouping.Times ? "min(event_time), max(event_time)" : "0::BIGINT, 0::BIGINT")
+            .Append(CultureInfo.InvariantCulture, $" FROM {from} WHERE true{conditions} GROUP BY ALL");
         using var command = Command(sql.ToString(), [.. parameters]);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
+            if (!flowTemplates.Contains(reader.GetFieldValue<uint>(0)))
+            {
+                continue;
+            }
             groups.Add(new FlowGroup(
                 reader.GetFieldValue<uint>(0),
                 reader.IsDBNull(1) ? null : reader.GetFieldValue<uint>(1),
@@ -389,18 +390,17 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         return groups;
     }
 
-    // "name AS (id, value)" over a fragment id → number map, its two columns passed as comma-separated parameters.
-    private static string SmallTable(string name, string value, IReadOnlyDictionary<uint, uint> map, List<(string, object?)> parameters)
+    // "string_split($name, ',')::UINTEGER[] AS name": the map as a list whose element id + 1 is the number for fragment id
+    // (0 where the map has none). Fragment ids are dense from 0, so the list is as long as the largest id mapped.
+    private static string DenseList(string name, IReadOnlyDictionary<uint, uint> map, List<(string, object?)> parameters)
     {
-        var (ids, values) = (new StringBuilder(), new StringBuilder());
+        var numbers = new uint[map.Keys.Max() + 1];
         foreach (var (id, number) in map)
         {
-            ids.Append(ids.Length == 0 ? "" : ",").Append(id.ToString(CultureInfo.InvariantCulture));
-            values.Append(values.Length == 0 ? "" : ",").Append(number.ToString(CultureInfo.InvariantCulture));
+            numbers[id] = number;
         }
-        parameters.Add(($"{name}Ids", ids.ToString()));
-        parameters.Add(($"{name}Values", values.ToString()));
-        return $"{name} AS (SELECT unnest(string_split(${name}Ids, ','))::UINTEGER AS id, unnest(string_split(${name}Values, ','))::UINTEGER AS {value})";
+        parameters.Add((name, string.Join(',', numbers)));
+        return $"string_split(${name}, ',')::UINTEGER[] AS {name}";
     }
 
     // The WHERE conditions (each starting " AND ") of a filter's time, kind, verdict and endpoint fields.
@@ -464,10 +464,19 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             }
             else
             {
-                // The group of each endpoint, looked up in an inline table; a fragment without a group reads NULL (no match).
-                var values = string.Join(",", groups.Select(g => string.Create(CultureInfo.InvariantCulture, $"({g.Key},{g.Value})")));
+                // The group of each endpoint from a list indexed by fragment id (-1: none; beyond the list: NULL), a
+                // one-row subquery DuckDB computes once. Looking groups up in an inline table per row took 40 s on 10M rows.
+                var list = new int[groups.Keys.Max() + 1];
+                Array.Fill(list, -1);
+                foreach (var (id, group) in groups)
+                {
+                    ArgumentOutOfRangeException.ThrowIfNegative(group, nameof(filter.SeparateGroups));
+                    list[id] = group;
+                }
+                parameters.Add(("separateGroups", string.Join(',', list)));
+                const string Groups = "(SELECT string_split($separateGroups, ',')::INTEGER[])";
                 conditions.Append(CultureInfo.InvariantCulture,
-                    $" AND (SELECT g.grp FROM (VALUES {values}) AS g(id, grp) WHERE g.id = src) <> (SELECT g.grp FROM (VALUES {values}) AS g(id, grp) WHERE g.id = dst)");
+                    $" AND {Groups}[src + 1] >= 0 AND {Groups}[dst + 1] >= 0 AND {Groups}[src + 1] <> {Groups}[dst + 1]");
             }
         }
         return conditions.ToString();

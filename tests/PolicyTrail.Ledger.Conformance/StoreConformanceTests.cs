@@ -409,22 +409,22 @@ public abstract class StoreConformanceTests : IDisposable
                     new FlowGroup(deny, 2000, 1000, 5432, null, null, 2, 4, 4000, 7000),
                 ],
                 merged.OrderBy(g => g.Template).ThenBy(g => g.Src).ThenBy(g => g.DstPort ?? 0));
-            // Namespaces keep the entries between two different ones, both known; an endpoint without one leaves its entries out.
+            // Separate groups keep the entries between two different ones; an endpoint without one leaves its entries out.
             var keys = new Dictionary<uint, uint> { [shopWeb] = 1000, [shopDb] = 1000, [bankApi] = 2000 };
-            var across = store.GroupFlows(new EntryFilter(), new FlowGrouping
-            {
-                Endpoints = keys,
-                Sides = false,
-                Namespaces = new Dictionary<uint, uint> { [shopWeb] = 1, [shopDb] = 1, [bankApi] = 2 },
-            });
+            var across = store.GroupFlows(
+                new EntryFilter { SeparateGroups = new Dictionary<uint, int> { [shopWeb] = 0, [shopDb] = 0, [bankApi] = 1 } },
+                new FlowGrouping { Endpoints = keys, Sides = false });
             Assert.Equal(
                 [
                     new FlowGroup(deny, 1000, 2000, null, null, null, 1, 1, 8000, 8000),
                     new FlowGroup(deny, 2000, 1000, 5432, null, null, 2, 4, 4000, 7000),
                 ],
                 across.OrderBy(g => g.Src));
-            Assert.Empty(store.GroupFlows(new EntryFilter(), new FlowGrouping { Namespaces = new Dictionary<uint, uint> { [shopWeb] = 1, [shopDb] = 1 } }));
-            Assert.Empty(store.GroupFlows(new EntryFilter(), new FlowGrouping { Namespaces = new Dictionary<uint, uint>() }));
+            Assert.Empty(store.GroupFlows(new EntryFilter { SeparateGroups = new Dictionary<uint, int> { [shopWeb] = 0, [shopDb] = 0 } }));
+            Assert.Empty(store.GroupFlows(new EntryFilter { SeparateGroups = new Dictionary<uint, int>() }));
+            // Without times, first and last seen are 0; the counts are the same.
+            Assert.All(store.GroupFlows(new EntryFilter(), new FlowGrouping { Times = false }), g => Assert.Equal((0L, 0L), (g.FirstSeen, g.LastSeen)));
+            Assert.Equal(store.GroupFlows(new EntryFilter()).Sum(g => g.Attempts), store.GroupFlows(new EntryFilter(), new FlowGrouping { Times = false }).Sum(g => g.Attempts));
             // Filters apply to the fragments, not to their keys.
             Assert.Equal([2L], store.GroupFlows(new EntryFilter { Namespace = "bank", Verdict = EntryVerdict.Deny },
                 new FlowGrouping { Endpoints = new Dictionary<uint, uint> { [shopWeb] = 1000, [shopDb] = 1000, [bankApi] = 1000 } }).Select(g => g.Entries).OrderBy(n => n).TakeLast(1));

@@ -127,11 +127,8 @@ public sealed record FlowGrouping
     /// <summary>Whether ingress and egress are part of the key (false: reported as null).</summary>
     public bool Sides { get; init; } = true;
 
-    /// <summary>
-    /// Endpoint fragment id → namespace number: when set, only entries whose src and dst both have a number here, and two
-    /// different ones, are grouped (the cross-namespace questions, answered in the store). Null: no such condition.
-    /// </summary>
-    public IReadOnlyDictionary<uint, uint>? Namespaces { get; init; }
+    /// <summary>Whether first and last seen are computed (false: both reported as 0, a cheaper read).</summary>
+    public bool Times { get; init; } = true;
 }
 
 /// <summary>What a query asks for; null fields do not filter.</summary>
@@ -161,7 +158,7 @@ public sealed record EntryFilter
     public IReadOnlyList<PortRange>? DstPorts { get; init; }
     /// <summary>
     /// Both endpoint fragments (src and dst) have a group here and the two groups differ (e.g. the endpoints' namespaces,
-    /// numbered); entries with an endpoint outside the map do not match.
+    /// numbered from 0; groups are not negative); entries with an endpoint outside the map do not match.
     /// </summary>
     public IReadOnlyDictionary<uint, int>? SeparateGroups { get; init; }
     /// <summary>Newest index first (with <see cref="Limit"/>: the last entries).</summary>

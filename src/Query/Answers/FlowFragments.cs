@@ -14,6 +14,7 @@ internal sealed record EndpointFacts(string? Ip, string? Namespace, string? Pod,
 }
 
 /// <summary>What one side (ingress or egress) of a decision says: its verdict and the policies that decided it.</summary>
+/// <summary>One decision side: its verdict and the policies that decided it (sorted, distinct).</summary>
 internal sealed record SideFacts(string? Verdict, IReadOnlyList<string> Deciding);
 
 /// <summary>
@@ -94,7 +95,8 @@ internal sealed class FlowFragments(FragmentTable table)
             {
                 deciding.AddRange(Array(side, "selectedBy").Where(p => p.ValueKind == JsonValueKind.String).Select(p => p.GetString()!));
             }
-            _sides[key] = facts = new SideFacts(verdict, deciding);
+            // Sorted and distinct once here: a row's policies are then usually this very list, shared (see AuditAnswers.Tally).
+            _sides[key] = facts = new SideFacts(verdict, [.. deciding.Distinct().Order(StringComparer.Ordinal)]);
         }
         return facts;
     }
