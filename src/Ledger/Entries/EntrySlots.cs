@@ -1,3 +1,4 @@
+using System.Text.Json;
 namespace PolicyTrail.Ledger.Entries;
 
 /// <summary>
@@ -10,6 +11,29 @@ public static class EntrySlots
 {
     /// <summary>The byte that starts a marker.</summary>
     public const byte Marker = 0x01;
+
+    /// <summary>
+    /// A template's own text parsed as JSON, each slot marker read as a number (markers are not JSON); an empty object
+    /// when the text is not JSON (verify reports such a template; it says nothing to a query).
+    /// </summary>
+    public static JsonDocument ParseTemplate(ReadOnlySpan<byte> template)
+    {
+        var json = template.ToArray();
+        for (var i = Array.IndexOf(json, Marker); i >= 0 && i + 2 < json.Length; i = Array.IndexOf(json, Marker, i + 3))
+        {
+            json[i] = (byte)' ';
+            json[i + 1] = (byte)'0';
+            json[i + 2] = (byte)' ';
+        }
+        try
+        {
+            return JsonDocument.Parse(json);
+        }
+        catch (JsonException)
+        {
+            return JsonDocument.Parse("{}"u8.ToArray());
+        }
+    }
 
     /// <summary>"index": the entry's position in the log.</summary>
     public const char Index = 'i';

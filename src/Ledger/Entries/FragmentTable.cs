@@ -21,52 +21,37 @@ public sealed record FragmentFacts(EntryKind? Kind, EntryVerdict Verdict, string
         EntryKind? kind = null;
         var verdict = EntryVerdict.None;
         string? ns = null, pod = null;
-        // Markers are not JSON: read a copy with each marker as a number.
-        var json = (byte[])template.Clone();
-        for (var i = Array.IndexOf(json, EntrySlots.Marker); i >= 0; i = Array.IndexOf(json, EntrySlots.Marker, i + 3))
+        using var document = EntrySlots.ParseTemplate(template);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
         {
-            json[i] = (byte)' ';
-            json[i + 1] = (byte)'0';
-            json[i + 2] = (byte)' ';
+            return new FragmentFacts(null, EntryVerdict.None, null, null);
         }
-        try
+        if (root.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String)
         {
-            using var document = JsonDocument.Parse(json);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            kind = k.GetString() switch
             {
-                return new FragmentFacts(null, EntryVerdict.None, null, null);
-            }
-            if (root.TryGetProperty("kind", out var k) && k.ValueKind == JsonValueKind.String)
-            {
-                kind = k.GetString() switch
-                {
-                    "flow" => EntryKind.Flow,
-                    "gap" => EntryKind.Gap,
-                    "policy-change" => EntryKind.PolicyChange,
-                    "inventory-change" => EntryKind.InventoryChange,
-                    _ => null,
-                };
-            }
-            if (kind is not null && root.TryGetProperty("decision", out var d) && d.ValueKind == JsonValueKind.Object
-                && d.TryGetProperty("verdict", out var v) && v.ValueKind == JsonValueKind.String)
-            {
-                verdict = v.GetString() switch
-                {
-                    "allow" => EntryVerdict.Allow,
-                    "deny" => EntryVerdict.Deny,
-                    _ => EntryVerdict.Unknown,
-                };
-            }
-            if (kind is null)
-            {
-                ns = String(root, "namespace");
-                pod = String(root, "pod");
-            }
+                "flow" => EntryKind.Flow,
+                "gap" => EntryKind.Gap,
+                "policy-change" => EntryKind.PolicyChange,
+                "inventory-change" => EntryKind.InventoryChange,
+                _ => null,
+            };
         }
-        catch (JsonException)
+        if (kind is not null && root.TryGetProperty("decision", out var d) && d.ValueKind == JsonValueKind.Object
+            && d.TryGetProperty("verdict", out var v) && v.ValueKind == JsonValueKind.String)
         {
-            // Not an entry template (verify reports templates that do not rebuild).
+            verdict = v.GetString() switch
+            {
+                "allow" => EntryVerdict.Allow,
+                "deny" => EntryVerdict.Deny,
+                _ => EntryVerdict.Unknown,
+            };
+        }
+        if (kind is null)
+        {
+            ns = String(root, "namespace");
+            pod = String(root, "pod");
         }
         return new FragmentFacts(kind, verdict, ns, pod);
     }

@@ -101,26 +101,7 @@ internal sealed class FlowFragments(FragmentTable table)
         return facts;
     }
 
-    // Slot markers are not JSON: each is read as a number, as FragmentFacts does.
-    private JsonDocument Parse(uint id)
-    {
-        var json = Table[id].Text.ToArray();
-        for (var i = System.Array.IndexOf(json, EntrySlots.Marker); i >= 0 && i + 2 < json.Length; i = System.Array.IndexOf(json, EntrySlots.Marker, i + 3))
-        {
-            json[i] = (byte)' ';
-            json[i + 1] = (byte)'0';
-            json[i + 2] = (byte)' ';
-        }
-        try
-        {
-            return JsonDocument.Parse(json);
-        }
-        catch (JsonException)
-        {
-            // Not a template of the expected shape (verify reports it): it says nothing.
-            return JsonDocument.Parse("{}");
-        }
-    }
+    private JsonDocument Parse(uint id) => EntrySlots.ParseTemplate(Table[id].Text);
 
     private static JsonElement Object(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.Object ? p : default;

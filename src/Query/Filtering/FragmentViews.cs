@@ -39,49 +39,34 @@ internal sealed class FragmentViews
 
     private void Add(Fragment fragment)
     {
-        // Markers are not JSON: read a copy with each marker as a number (as FragmentFacts does).
-        var json = (byte[])fragment.Text.Clone();
-        for (var i = Array.IndexOf(json, EntrySlots.Marker); i >= 0 && i + 2 < json.Length; i = Array.IndexOf(json, EntrySlots.Marker, i + 3))
+        using var document = EntrySlots.ParseTemplate(fragment.Text);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
         {
-            json[i] = (byte)' ';
-            json[i + 1] = (byte)'0';
-            json[i + 2] = (byte)' ';
+            return;
         }
-        try
+        if (root.TryGetProperty("index", out _))
         {
-            using var document = JsonDocument.Parse(json);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            if (Str(root, "kind") == "flow")
             {
-                return;
-            }
-            if (root.TryGetProperty("index", out _))
-            {
-                if (Str(root, "kind") == "flow")
-                {
-                    var decision = root.TryGetProperty("decision", out var d) && d.ValueKind == JsonValueKind.Object ? d : default;
-                    Roots.Add(new RootView(fragment.Id, Str(root, "protocol"), Str(decision, "verdict"), Str(decision, "agreement"), Str(decision, "service")));
-                }
-            }
-            else if (root.TryGetProperty("ip", out var ip) && root.TryGetProperty("pod", out _))
-            {
-                var address = ip.ValueKind == JsonValueKind.String && IPAddress.TryParse(ip.GetString(), out var a) ? a : null;
-                long? inventory = root.TryGetProperty("inventory", out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetInt64(out var v) ? v : null;
-                Endpoints.Add(new EndpointView(fragment.Id, address, Str(root, "namespace"), Str(root, "pod"), Str(root, "service"), inventory));
-            }
-            else if (root.TryGetProperty("applies", out _) && root.TryGetProperty("allowedBy", out var allowed) && allowed.ValueKind == JsonValueKind.Array)
-            {
-                var selected = root.TryGetProperty("selectedBy", out var s) && s.ValueKind == JsonValueKind.Array
-                    ? s.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToArray()
-                    : [];
-                var allowedBy = allowed.EnumerateArray().Select(x => Str(x, "policy")).OfType<string>().ToArray();
-                var decidedBy = root.TryGetProperty("decidedBy", out var by) ? Str(by, "name") : null;
-                Directions.Add(new DirectionView(fragment.Id, Str(root, "verdict"), selected, allowedBy, decidedBy));
+                var decision = root.TryGetProperty("decision", out var d) && d.ValueKind == JsonValueKind.Object ? d : default;
+                Roots.Add(new RootView(fragment.Id, Str(root, "protocol"), Str(decision, "verdict"), Str(decision, "agreement"), Str(decision, "service")));
             }
         }
-        catch (JsonException)
+        else if (root.TryGetProperty("ip", out var ip) && root.TryGetProperty("pod", out _))
         {
-            // Not a template of an entry: verify reports it; it matches no filter.
+            var address = ip.ValueKind == JsonValueKind.String && IPAddress.TryParse(ip.GetString(), out var a) ? a : null;
+            long? inventory = root.TryGetProperty("inventory", out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetInt64(out var v) ? v : null;
+            Endpoints.Add(new EndpointView(fragment.Id, address, Str(root, "namespace"), Str(root, "pod"), Str(root, "service"), inventory));
+        }
+        else if (root.TryGetProperty("applies", out _) && root.TryGetProperty("allowedBy", out var allowed) && allowed.ValueKind == JsonValueKind.Array)
+        {
+            var selected = root.TryGetProperty("selectedBy", out var s) && s.ValueKind == JsonValueKind.Array
+                ? s.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToArray()
+                : [];
+            var allowedBy = allowed.EnumerateArray().Select(x => Str(x, "policy")).OfType<string>().ToArray();
+            var decidedBy = root.TryGetProperty("decidedBy", out var by) ? Str(by, "name") : null;
+            Directions.Add(new DirectionView(fragment.Id, Str(root, "verdict"), selected, allowedBy, decidedBy));
         }
     }
 

@@ -7,24 +7,7 @@ namespace PolicyTrail.Report.Model;
 internal static class FragmentJson
 {
     /// <summary>The fragment's text parsed; an empty object when it is not JSON of any shape (verify reports that).</summary>
-    public static JsonDocument Parse(byte[] text)
-    {
-        var json = (byte[])text.Clone();
-        for (var i = Array.IndexOf(json, EntrySlots.Marker); i >= 0 && i + 2 < json.Length; i = Array.IndexOf(json, EntrySlots.Marker, i + 3))
-        {
-            json[i] = (byte)' ';
-            json[i + 1] = (byte)'0';
-            json[i + 2] = (byte)' ';
-        }
-        try
-        {
-            return JsonDocument.Parse(json);
-        }
-        catch (JsonException)
-        {
-            return JsonDocument.Parse("{}");
-        }
-    }
+    public static JsonDocument Parse(byte[] text) => EntrySlots.ParseTemplate(text);
 
     /// <summary>A string member, or null.</summary>
     public static string? Str(JsonElement e, string name) =>
