@@ -155,7 +155,9 @@ done
 sleep 0.5
 kill -0 "$ulogd_pid" 2>/dev/null || fail "ulogd did not start: $(cat "$out/ulogd.stdout" "$out/ulogd.log" 2>/dev/null | tail -5)"
 
-start_lines="$(dmesg | wc -l)"
+# The kernel's own time (seconds since boot) of the newest message before the traffic. Counting lines instead selected
+# nothing once the ring buffer was full: each new message then pushes an old one out and the count stays the same.
+start_ts="$(dmesg | tail -n 1 | sed -nE 's/^\[ *([0-9]+\.[0-9]+)\].*/\1/p')"
 
 log "traffic: TCP allowed, TCP dropped, UDP allowed, UDP dropped"
 reply="$(ip netns exec "$ns_a" timeout 5 socat -T2 - TCP:10.199.1.10:8080,sourceport=40001,connect-timeout=3 </dev/null 2>&1)"
@@ -167,10 +169,14 @@ echo allowed | ip netns exec "$ns_b" timeout 3 socat -u - UDP-SENDTO:10.199.1.10
 echo dropped | ip netns exec "$ns_a" timeout 3 socat -u - UDP-SENDTO:10.199.1.10:5353,sourceport=40004
 sleep 1
 
-# Only this run's lines: those after the count taken before the traffic, from our prefixes and our addresses.
-dmesg --time-format iso | tail -n +"$((start_lines + 1))" | grep -E 'PT-(ALLOW|DROP): .*SRC=10\.199\.' >"$out/kernel-iso.log"
-dmesg | tail -n +"$((start_lines + 1))" | grep -E 'PT-(ALLOW|DROP): .*SRC=10\.199\.' >"$out/kernel-raw.log"
-dmesg -T | tail -n +"$((start_lines + 1))" | grep -E 'PT-(ALLOW|DROP): .*SRC=10\.199\.' >"$out/kernel-ctime.log"
+# Only this run's lines: our prefixes and addresses, stamped after the message taken before the traffic; the other time
+# formats are the same messages, so they are the last as many lines of theirs that match.
+ours='PT-(ALLOW|DROP): .*SRC=10\.199\.'
+dmesg | awk -v t="${start_ts:-0}" 'match($0, /^\[ *[0-9]+\.[0-9]+\]/) { s = substr($0, RSTART + 1, RLENGTH - 2); gsub(/ /, "", s); if (s + 0 > t + 0) print }' \
+    | grep -E "$ours" >"$out/kernel-raw.log"
+lines="$(wc -l <"$out/kernel-raw.log")"
+dmesg --time-format iso | grep -E "$ours" | tail -n "$lines" >"$out/kernel-iso.log"
+dmesg -T | grep -E "$ours" | tail -n "$lines" >"$out/kernel-ctime.log"
 [[ -s "$out/kernel-iso.log" ]] || fail "no kernel LOG lines reached dmesg (nf_log_all_netns=$(cat /proc/sys/net/netfilter/nf_log_all_netns))"
 [[ -s "$out/ulogd.json" ]] || fail "ulogd wrote no JSON: $(tail -5 "$out/ulogd.log" 2>/dev/null)"
 log "captured $(wc -l <"$out/kernel-iso.log") kernel lines and $(wc -l <"$out/ulogd.json") ulogd records"
