@@ -28,6 +28,24 @@ internal class StoreSettings : CommandSettings
         return StoreOpener.Open(Store, readOnly);
     }
 
+    /// <summary>The checkpoints kept outside the store (--checkpoint FILE...), as text; an unreadable file is a user error.</summary>
+    public static List<string> ReadKeptCheckpoints(IEnumerable<string> files)
+    {
+        var kept = new List<string>();
+        foreach (var file in files)
+        {
+            try
+            {
+                kept.Add(File.ReadAllText(file));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UserInputException($"{file}: cannot read the checkpoint: {e.Message}");
+            }
+        }
+        return kept;
+    }
+
     /// <summary>
     /// The verifier key: the text of --key (a key, or a file holding one), else policytrail.pub beside the store.
     /// Returns the key and where it came from.

@@ -38,18 +38,7 @@ internal sealed class VerifyCommand(Terminal terminal) : Command<VerifySettings>
         var (key, from) = StoreSettings.VerifierKey(settings.Key, settings.StoreFolder);
         using var store = settings.OpenExisting();
         var clock = Stopwatch.StartNew();
-        var kept = new List<string>();
-        foreach (var file in settings.Checkpoints)
-        {
-            try
-            {
-                kept.Add(File.ReadAllText(file));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new UserInputException($"{file}: cannot read the checkpoint: {e.Message}");
-            }
-        }
+        var kept = StoreSettings.ReadKeptCheckpoints(settings.Checkpoints);
         var result = LedgerVerifier.Verify(store, key, kept, read =>
         {
             if (terminal.StderrIsTerminal)

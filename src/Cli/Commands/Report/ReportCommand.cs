@@ -115,18 +115,7 @@ internal sealed class ReportCommand(Terminal terminal) : Command<ReportSettings>
         {
             (key, keySource) = StoreSettings.VerifierKey(settings.Key, settings.StoreFolder);
         }
-        var kept = new List<string>();
-        foreach (var file in settings.Checkpoints)
-        {
-            try
-            {
-                kept.Add(File.ReadAllText(file));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new UserInputException($"{file}: cannot read the checkpoint: {e.Message}");
-            }
-        }
+        var kept = StoreSettings.ReadKeptCheckpoints(settings.Checkpoints);
         var options = new ReportOptions
         {
             Since = settings.Since is null ? long.MinValue : FilterSettings.ParseTime(settings.Since, now)!.Value,
