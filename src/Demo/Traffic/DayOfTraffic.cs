@@ -127,8 +127,8 @@ internal static class DayOfTraffic
         if (c.To == "*")
         {
             var scraped = state.Pods.Where(p => usable(p) && p.Workload.Ports.Any(port => port.Name == "metrics")).ToList();
-            dst = new FlowEnd(scraped[random.Next(scraped.Count)], "");
-            dst = dst with { IP = dst.Pod!.IP };
+            var pod = scraped[random.Next(scraped.Count)];
+            dst = new FlowEnd(pod, pod.IP);
         }
         else
         {
