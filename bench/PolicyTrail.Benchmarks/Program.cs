@@ -57,10 +57,19 @@ if (args.Length > 1 && args[0] == "hubble-stage")
 {
     return HubbleStage.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 7, args.Length > 3 && args[3] == "stage");
 }
-// "sql STORE QUERY|@FILE [rounds]" times a query on a read-only handle of a store (to see what DuckDB itself costs).
-if (args.Length > 2 && args[0] == "sql")
+// "summarize STORE" opens a store for writing, which brings its day summary up to date (all of it for an older store), and times that.
+if (args.Length > 1 && args[0] == "summarize")
 {
-    using var connection = new DuckDB.NET.Data.DuckDBConnection($"Data Source={args[1]};ACCESS_MODE=READ_ONLY;memory_limit={PolicyTrail.Ledger.DuckDb.DuckDbLedgerStore.QueryMemoryLimit}");
+    var clock = System.Diagnostics.Stopwatch.StartNew();
+    using var store = PolicyTrail.Ledger.DuckDb.DuckDbLedgerStore.Open(args[1]);
+    Console.WriteLine($"opened and summarized in {clock.Elapsed.TotalSeconds:F2} s; recount differs in {store.FlowSummaryMismatches()} rows ({clock.Elapsed.TotalSeconds:F2} s with the recount)");
+    return 0;
+}
+// "sql STORE QUERY|@FILE [rounds]" times a query on a read-only handle of a store (to see what DuckDB itself costs).
+if (args.Length > 2 && args[0] is "sql" or "sql-write")
+{
+    var mode = args[0] == "sql" ? "READ_ONLY" : "READ_WRITE";
+    using var connection = new DuckDB.NET.Data.DuckDBConnection($"Data Source={args[1]};ACCESS_MODE={mode};memory_limit={PolicyTrail.Ledger.DuckDb.DuckDbLedgerStore.QueryMemoryLimit}");
     connection.Open();
     for (var round = 0; round < (args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3); round++)
     {
@@ -69,11 +78,16 @@ if (args.Length > 2 && args[0] == "sql")
         command.CommandText = args[2].StartsWith('@') ? File.ReadAllText(args[2][1..]) : args[2];
         using var reader = command.ExecuteReader();
         long rows = 0;
+        var shown = new List<string>();
         while (reader.Read())
         {
-            rows++;
+            if (++rows <= 3)
+            {
+                shown.Add(string.Join('\t', Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i))));
+            }
         }
         Console.WriteLine($"{clock.Elapsed.TotalSeconds:F2} s  {rows:N0} rows");
+        shown.ForEach(Console.WriteLine);
     }
     return 0;
 }

@@ -298,6 +298,11 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             {
                 update.ExecuteNonQuery();
             }
+            if (batch.Checkpoints.Count > 0)
+            {
+                // The day summary follows the log at each checkpoint (every ingest run ends with one), in the same transaction.
+                FlowDays.Refresh(_connection, batch.Size);
+            }
             BeforeCommit?.Invoke();
             transaction.Commit();
         }
@@ -337,15 +342,14 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         }
         var fragments = ReadFragments();
         var parameters = new List<(string, object?)>();
-        var conditions = new StringBuilder(Conditions(filter, parameters, fragments));
+        // Whole days of the period are read from the day summary (FlowDays) for the entries it covers; the rest of the
+        // period, and entries beyond what it covers, from the entries themselves.
+        var covered = filter.FromIndex is null && UseFlowDays ? FlowDays.Covered(_connection) : null;
+        var days = covered is > 0 ? FlowDays.Split(filter.Since, filter.Until) : null;
+        var conditions = new StringBuilder(Conditions(filter with { Since = null, Until = null }, parameters, fragments));
         // Only flow entries count. Their templates are a large set (an IN list of thousands cost DuckDB half a second over
         // 10M rows), and the other kinds are few entries: they are grouped too and dropped here.
         var flowTemplates = fragments.Where(f => f.Facts.Kind == EntryKind.Flow).Select(f => f.Id).ToHashSet();
-        if (filter.FromIndex is { } fromIndex)
-        {
-            conditions.Append(" AND idx >= $from");
-            parameters.Add(("from", fromIndex));
-        }
         if (grouping.Destinations is { } destinations)
         {
             conditions.Append(" AND dst IN (SELECT unnest(string_split($destinations, ','))::UINTEGER)");
@@ -353,20 +357,68 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         }
         // The fragment → key map travels as a dense list indexed by fragment id (a comma-separated parameter, read once into
         // a one-row table): looking keys up is a scalar expression on each entry, no join.
-        var sql = new StringBuilder();
-        string src = "e.src", dst = "e.dst", from = "entries e";
-        if (grouping.Endpoints is { Count: > 0 } keys)
+        string src = "e.src", dst = "e.dst", keys = "";
+        if (grouping.Endpoints is { Count: > 0 } endpointKeys)
         {
-            parameters.Add(("k", DenseList(keys, missing: 0u)));
-            from = "entries e CROSS JOIN (SELECT string_split($k, ',')::UINTEGER[] AS k) m";
+            parameters.Add(("k", DenseList(endpointKeys, missing: 0u)));
+            keys = " CROSS JOIN (SELECT string_split($k, ',')::UINTEGER[] AS k) m";
             (src, dst) = ("coalesce(nullif(m.k[e.src + 1], 0), e.src)", "coalesce(nullif(m.k[e.dst + 1], 0), e.dst)");
         }
-        var sides = grouping.Sides ? "ingress, egress" : "NULL::UINTEGER, NULL::UINTEGER";
-        sql.Append(CultureInfo.InvariantCulture,
-            $"SELECT template, {src} AS s, {dst} AS d, dst_port, {sides}, count(*), CAST(sum(coalesce(flow_count, 1)) AS BIGINT), ")
-            .Append(grouping.Times ? "min(event_time), max(event_time)" : "0::BIGINT, 0::BIGINT")
-            .Append(CultureInfo.InvariantCulture, $" FROM {from} WHERE true{conditions} GROUP BY ALL");
-        using var command = Command(sql.ToString(), [.. parameters]);
+        var sides = grouping.Sides ? "ingress AS i, egress AS g" : "NULL::UINTEGER AS i, NULL::UINTEGER AS g";
+        var key = $"template, {src} AS s, {dst} AS d, dst_port, {sides}";
+        var entriesTimes = grouping.Times ? "min(event_time) AS f, max(event_time) AS l" : "0::BIGINT AS f, 0::BIGINT AS l";
+        var raw = new StringBuilder().Append(CultureInfo.InvariantCulture,
+            $"SELECT {key}, count(*) AS n, sum(coalesce(flow_count, 1)) AS a, {entriesTimes} FROM entries e{keys} WHERE true{conditions}");
+        if (filter.Since is { } since)
+        {
+            raw.Append(" AND event_time >= $since");
+            parameters.Add(("since", since));
+        }
+        if (filter.Until is { } until)
+        {
+            raw.Append(" AND event_time < $until");
+            parameters.Add(("until", until));
+        }
+        if (filter.FromIndex is { } fromIndex)
+        {
+            raw.Append(" AND idx >= $from");
+            parameters.Add(("from", fromIndex));
+        }
+        string sql;
+        if (days is { } split && covered is { } coveredSize)
+        {
+            parameters.Add(("covered", coveredSize));
+            parameters.Add(("dayStart", split.Start));
+            parameters.Add(("firstDay", split.FirstDay));
+            // Each part's range is a plain comparison, which DuckDB checks against each row group's min and max (an OR of
+            // them made it read every row): entries not summarized yet, then the covered ones before and after the days.
+            var parts = new List<string>
+            {
+                $"{raw} AND idx >= $covered GROUP BY ALL",
+                $"{raw} AND idx < $covered AND event_time < $dayStart GROUP BY ALL",
+            };
+            var summary = new StringBuilder().Append(CultureInfo.InvariantCulture,
+                $"SELECT {key}, sum(entries) AS n, sum(attempts) AS a, ")
+                .Append(grouping.Times ? "min(first_seen) AS f, max(last_seen) AS l" : "0::BIGINT AS f, 0::BIGINT AS l")
+                .Append(CultureInfo.InvariantCulture, $" FROM flow_days e{keys} WHERE day >= $firstDay{conditions}");
+            if (split.LastDay is { } lastDay)
+            {
+                parameters.Add(("dayEnd", split.End));
+                parameters.Add(("lastDay", lastDay));
+                parts.Add($"{raw} AND idx < $covered AND event_time >= $dayEnd GROUP BY ALL");
+                summary.Append(" AND day < $lastDay");
+            }
+            parts.Add($"{summary} GROUP BY ALL");
+            var times = grouping.Times ? "min(f), max(l)" : "0::BIGINT, 0::BIGINT";
+            sql = $"SELECT template, s, d, dst_port, i, g, CAST(sum(n) AS BIGINT), CAST(sum(a) AS BIGINT), {times} FROM "
+                + $"({string.Join(" UNION ALL ", parts)}) u(template, s, d, dst_port, i, g, n, a, f, l) GROUP BY ALL";
+        }
+        else
+        {
+            raw.Append(" GROUP BY ALL");
+            sql = $"SELECT * REPLACE (CAST(n AS BIGINT) AS n, CAST(a AS BIGINT) AS a) FROM ({raw})";
+        }
+        using var command = Command(sql, [.. parameters]);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -388,6 +440,22 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         }
         return groups;
     }
+
+    /// <summary>
+    /// How many rows of the day summary that <see cref="GroupFlows"/> reads differ from a recount of the entries it covers
+    /// (0: it is exact; a row changed counts twice, once per side), or null when the store has none yet.
+    /// </summary>
+    public long? FlowSummaryMismatches()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return FlowDays.FindMismatches(_connection);
+    }
+
+    /// <summary>The open connection (tests edit tables through it).</summary>
+    internal DuckDBConnection Connection => _connection;
+
+    /// <summary>Whether <see cref="GroupFlows"/> reads whole days from the day summary (tests compare both ways).</summary>
+    internal bool UseFlowDays { get; set; } = true;
 
     // A fragment id → number map as a comma-separated list whose element id + 1 is the number for fragment id, and
     // <paramref name="missing"/> where the map has none: fragment ids are dense from 0, so DuckDB indexes it directly.
@@ -575,7 +643,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         else
         {
             using var transaction = _connection.BeginTransaction();
-            foreach (var statement in Schema)
+            foreach (var statement in Schema.Concat(FlowDays.Schema))
             {
                 Execute(statement);
             }
@@ -599,6 +667,13 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         if (_layout is not (1 or SchemaVersion))
         {
             throw new InvalidDataException($"{Path} has store layout version {value}; this PolicyTrail reads versions 1 and {SchemaVersion}");
+        }
+        if (!ReadOnly)
+        {
+            // A store written before the day summary existed, or whose last batches carried no checkpoint, catches up here.
+            using var transaction = _connection.BeginTransaction();
+            FlowDays.Refresh(_connection, ReadCounters().Size);
+            transaction.Commit();
         }
     }
 

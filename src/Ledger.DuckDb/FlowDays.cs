@@ -1,0 +1,150 @@
+using System.Globalization;
+using DuckDB.NET.Data;
+
+namespace PolicyTrail.Ledger.DuckDb;
+
+/// <summary>
+/// A summary derived from the entries, kept beside them so that grouping a month of flows reads a row per group and
+/// UTC day instead of every entry: table <c>flow_days</c> counts the entries of each (day, template, src, dst, dst port,
+/// ingress, egress) with their attempts and first and last event times, over the entries whose index is below
+/// <c>flow_days_state.covered</c>. It is not part of the ledger: <see cref="Refresh"/> rebuilds a day from its entries
+/// whenever an entry of that day is new, <see cref="Split"/> says which days a query may read from it (whole days
+/// inside the period, entries beyond the covered index read as they are), and <see cref="FindMismatches"/> recomputes
+/// it from the entries so that verify can tell when it was edited.
+/// </summary>
+internal static class FlowDays
+{
+    /// <summary>Nanoseconds in a day: the summary's bucket (event times are Unix ns, days are UTC).</summary>
+    public const long DayNanoseconds = 86_400_000_000_000;
+
+    /// <summary>The tables, created with the store's own (an older store gains them at its first writable open).</summary>
+    public static readonly string[] Schema =
+    [
+        """
+        CREATE TABLE IF NOT EXISTS flow_days (
+            day BIGINT NOT NULL, template UINTEGER NOT NULL, src UINTEGER, dst UINTEGER, dst_port INTEGER,
+            ingress UINTEGER, egress UINTEGER, entries BIGINT NOT NULL, attempts BIGINT NOT NULL,
+            first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL)
+        """,
+        "CREATE TABLE IF NOT EXISTS flow_days_state (covered BIGINT NOT NULL)",
+    ];
+
+    // Entries before 1970 (negative times) are never summarized, so that day = event_time // DayNanoseconds is a floor.
+    private const string Summarize =
+        "SELECT event_time // 86400000000000 AS day, template, src, dst, dst_port, ingress, egress, count(*), "
+        + "CAST(sum(coalesce(flow_count, 1)) AS BIGINT), min(event_time), max(event_time) FROM entries WHERE event_time >= 0";
+
+    /// <summary>How many entries (by index from 0) the summary covers, or null when the store has no summary.</summary>
+    public static long? Covered(DuckDBConnection connection)
+    {
+        using var exists = connection.CreateCommand();
+        exists.CommandText = "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'flow_days_state'";
+        if (Convert.ToInt64(exists.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+        {
+            return null;
+        }
+        using var covered = connection.CreateCommand();
+        covered.CommandText = "SELECT coalesce(max(covered), 0) FROM flow_days_state";
+        return Convert.ToInt64(covered.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Brings the summary up to <paramref name="size"/> entries inside the caller's transaction: every day that holds an
+    /// entry at or beyond the covered index is recounted from all of its entries.
+    /// </summary>
+    public static void Refresh(DuckDBConnection connection, long size)
+    {
+        var covered = Covered(connection) ?? 0;
+        if (covered >= size)
+        {
+            return;
+        }
+        var days = new List<long>();
+        using (var touched = connection.CreateCommand())
+        {
+            touched.CommandText = "SELECT DISTINCT event_time // 86400000000000 FROM entries WHERE idx >= $covered AND idx < $size AND event_time >= 0 ORDER BY 1";
+            touched.Parameters.Add(new DuckDBParameter("covered", covered));
+            touched.Parameters.Add(new DuckDBParameter("size", size));
+            using var reader = touched.ExecuteReader();
+            while (reader.Read())
+            {
+                days.Add(reader.GetInt64(0));
+            }
+        }
+        if (days.Count > 0)
+        {
+            var list = string.Join(',', days.Select(d => d.ToString(CultureInfo.InvariantCulture)));
+            // The time range lets DuckDB skip row groups by their min/max event time before testing the day list.
+            var range = string.Create(CultureInfo.InvariantCulture, $"event_time >= {days[0] * DayNanoseconds}")
+                + (days[^1] < long.MaxValue / DayNanoseconds
+                    ? string.Create(CultureInfo.InvariantCulture, $" AND event_time < {(days[^1] + 1) * DayNanoseconds}")
+                    : "");
+            Execute(connection, $"DELETE FROM flow_days WHERE day IN ({list})");
+            Execute(connection, $"INSERT INTO flow_days {Summarize} AND idx < {size.ToString(CultureInfo.InvariantCulture)} AND {range} AND event_time // 86400000000000 IN ({list}) GROUP BY ALL");
+        }
+        Execute(connection, "DELETE FROM flow_days_state");
+        Execute(connection, $"INSERT INTO flow_days_state VALUES ({size.ToString(CultureInfo.InvariantCulture)})");
+    }
+
+    /// <summary>
+    /// The whole days of [<paramref name="since"/>, <paramref name="until"/>) (null: unbounded) that a query may read from
+    /// the summary, as a range of day numbers (<see cref="DaySplit.LastDay"/> null: no end), or null when none is whole.
+    /// </summary>
+    public static DaySplit? Split(long? since, long? until)
+    {
+        // First whole day: the day since falls in when it is a day's start, else the next; never before day 0.
+        var first = since is { } s && s > 0 ? s / DayNanoseconds + (s % DayNanoseconds == 0 ? 0 : 1) : 0;
+        if (first > long.MaxValue / DayNanoseconds)
+        {
+            return null;
+        }
+        long? end = null;
+        if (until is { } u)
+        {
+            if (u <= 0)
+            {
+                return null;
+            }
+            end = u / DayNanoseconds;
+            if (end <= first)
+            {
+                return null;
+            }
+        }
+        return new DaySplit(first, end);
+    }
+
+    /// <summary>
+    /// Recounts the summary from the entries it covers and returns how many of its rows differ from the recount (rows
+    /// missing, added or changed, counted from both sides), or null when the store has no summary.
+    /// </summary>
+    public static long? FindMismatches(DuckDBConnection connection)
+    {
+        if (Covered(connection) is not { } covered)
+        {
+            return null;
+        }
+        var recount = $"{Summarize} AND idx < {covered.ToString(CultureInfo.InvariantCulture)} GROUP BY ALL";
+        const string Stored = "SELECT day, template, src, dst, dst_port, ingress, egress, entries, attempts, first_seen, last_seen FROM flow_days";
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT (SELECT count(*) FROM ({Stored} EXCEPT ALL {recount})) + (SELECT count(*) FROM ({recount} EXCEPT ALL {Stored}))";
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private static void Execute(DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>Days [<see cref="FirstDay"/>, <see cref="LastDay"/>) of <see cref="FlowDays"/> (LastDay null: no end).</summary>
+internal readonly record struct DaySplit(long FirstDay, long? LastDay)
+{
+    /// <summary>The first event time inside the days.</summary>
+    public long Start => FirstDay * FlowDays.DayNanoseconds;
+
+    /// <summary>The first event time after the days, or null.</summary>
+    public long? End => LastDay * FlowDays.DayNanoseconds;
+}

@@ -1,0 +1,194 @@
+using DuckDB.NET.Data;
+using PolicyTrail.Ledger.Conformance;
+using PolicyTrail.Ledger.DuckDb.Tests.Support;
+using PolicyTrail.Ledger.Entries;
+using PolicyTrail.Ledger.Store;
+
+namespace PolicyTrail.Ledger.DuckDb.Tests;
+
+/// <summary>The day summary: grouping through it answers exactly what grouping every entry answers, and verify can tell it was edited.</summary>
+public sealed class FlowDaysTests : IDisposable
+{
+    private const long Day = FlowDays.DayNanoseconds;
+    private static readonly long Start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds() * 1_000_000;
+    private readonly TempStore _file = new();
+    private readonly FragmentTable _table = new();
+    private readonly Random _random = new(20261127);
+    private uint _allow, _deny, _gap;
+    private uint[] _pods = [];
+    private long _size;
+
+    public void Dispose() => _file.Dispose();
+
+    [Fact]
+    public void Grouping_through_the_summary_equals_grouping_every_entry_for_any_period_filter_and_grouping()
+    {
+        using var store = NewStore();
+        Append(store, 1500, checkpoint: true);
+        Append(store, 1500, checkpoint: true);
+        // Entries beyond the last checkpoint are not summarized yet; entries of old days arrive late and recount those days.
+        Append(store, 700, checkpoint: false);
+        Assert.Equal(3000, FlowDays.Covered(Connection(store)));
+        CompareManyQueries(store, rounds: 300);
+
+        Append(store, 900, checkpoint: true, late: true);
+        Assert.Equal(_size, FlowDays.Covered(Connection(store)));
+        Assert.Equal(0, FlowDays.FindMismatches(Connection(store)));
+        CompareManyQueries(store, rounds: 300);
+    }
+
+    [Fact]
+    public void A_store_without_the_summary_gains_it_at_its_next_writable_open_and_reads_it_read_only()
+    {
+        using (var store = NewStore())
+        {
+            Append(store, 2000, checkpoint: true);
+            using var drop = Connection(store).CreateCommand();
+            drop.CommandText = "DROP TABLE flow_days; DROP TABLE flow_days_state";
+            drop.ExecuteNonQuery();
+            Assert.Null(FlowDays.Covered(Connection(store)));
+            CompareManyQueries(store, rounds: 20);
+        }
+        using (var reader = DuckDbLedgerStore.Open(_file.Path, readOnly: true))
+        {
+            // Read-only handles of such a store group every entry.
+            Assert.Null(FlowDays.Covered(Connection(reader)));
+            Assert.NotEmpty(reader.GroupFlows(new EntryFilter()));
+        }
+        using (var writer = DuckDbLedgerStore.Open(_file.Path))
+        {
+            Assert.Equal(2000, FlowDays.Covered(Connection(writer)));
+            Assert.Equal(0, FlowDays.FindMismatches(Connection(writer)));
+        }
+        using var again = DuckDbLedgerStore.Open(_file.Path, readOnly: true);
+        CompareManyQueries(again, rounds: 50);
+    }
+
+    [Fact]
+    public void An_edited_summary_changes_answers_and_is_found_by_recounting()
+    {
+        using var store = NewStore();
+        Append(store, 2000, checkpoint: true);
+        var whole = new EntryFilter();
+        var before = store.GroupFlows(whole).Sum(g => g.Attempts);
+        using (var edit = Connection(store).CreateCommand())
+        {
+            edit.CommandText = "UPDATE flow_days SET attempts = attempts + 5 WHERE rowid = (SELECT min(rowid) FROM flow_days WHERE template = " + _allow + ")";
+            Assert.Equal(1, edit.ExecuteNonQuery());
+        }
+        // The answer reads the summary (so the edit shows), and the recount names one row changed on each side.
+        Assert.Equal(before + 5, store.GroupFlows(whole).Sum(g => g.Attempts));
+        Assert.Equal(2, store.FlowSummaryMismatches());
+        store.UseFlowDays = false;
+        Assert.Equal(before, store.GroupFlows(whole).Sum(g => g.Attempts));
+    }
+
+    [Theory]
+    [InlineData(null, null, 0L, null)]
+    [InlineData(0L, Day, 0L, 1L)]
+    [InlineData(1L, 2 * Day, 1L, 2L)]
+    [InlineData(Day, 2 * Day - 1, null, null)]
+    [InlineData(-5 * Day, 3 * Day + 7, 0L, 3L)]
+    [InlineData(5L, 0L, null, null)]
+    [InlineData(long.MaxValue, null, null, null)]
+    public void Split_takes_whole_days_inside_the_period_only(long? since, long? until, long? firstDay, long? lastDay)
+    {
+        var split = FlowDays.Split(since, until);
+        Assert.Equal(firstDay, split?.FirstDay);
+        Assert.Equal(lastDay, split?.LastDay);
+    }
+
+    private void CompareManyQueries(DuckDbLedgerStore store, int rounds)
+    {
+        for (var round = 0; round < rounds; round++)
+        {
+            var filter = RandomFilter();
+            var grouping = RandomGrouping();
+            store.UseFlowDays = true;
+            var summarized = Sorted(store.GroupFlows(filter, grouping));
+            store.UseFlowDays = false;
+            var counted = Sorted(store.GroupFlows(filter, grouping));
+            store.UseFlowDays = true;
+            Assert.True(counted.SequenceEqual(summarized), $"round {round}: {filter} {grouping}: {counted.Count} groups counted, {summarized.Count} through the summary");
+        }
+    }
+
+    private static List<FlowGroup> Sorted(IEnumerable<FlowGroup> groups) =>
+        [.. groups.OrderBy(g => g.Template).ThenBy(g => g.Src).ThenBy(g => g.Dst).ThenBy(g => g.DstPort).ThenBy(g => g.Ingress).ThenBy(g => g.Egress)];
+
+    private EntryFilter RandomFilter()
+    {
+        long? Time() => _random.Next(4) switch
+        {
+            0 => null,
+            1 => Start + _random.Next(-1, 8) * Day,                            // a day's start
+            2 => Start + (long)(_random.NextDouble() * 8 * Day) - Day,         // anywhere
+            _ => _random.Next(2) == 0 ? -Day / 2 : Start + _random.Next(8) * Day - 1,
+        };
+        return new EntryFilter
+        {
+            Since = Time(),
+            Until = Time(),
+            Verdict = _random.Next(4) == 0 ? EntryVerdict.Deny : null,
+            Namespace = _random.Next(5) == 0 ? "shop" : null,
+            DstPorts = _random.Next(5) == 0 ? [new PortRange(400, 500)] : null,
+            SeparateGroups = _random.Next(5) == 0 ? _pods.Select((p, i) => (p, i % 2)).ToDictionary(x => x.p, x => x.Item2) : null,
+            FromIndex = _random.Next(10) == 0 ? _random.Next((int)_size) : null,
+        };
+    }
+
+    private FlowGrouping RandomGrouping() => new()
+    {
+        Destinations = _random.Next(5) == 0 ? [_pods[0], _pods[3]] : null,
+        Endpoints = _random.Next(3) == 0 ? _pods.Select((p, i) => (p, (uint)(10_000 + i / 2))).ToDictionary(x => x.p, x => x.Item2) : null,
+        Sides = _random.Next(2) == 0,
+        Times = _random.Next(3) != 0,
+    };
+
+    private DuckDbLedgerStore NewStore()
+    {
+        var store = DuckDbLedgerStore.Open(_file.Path);
+        store.Initialize(new LogIdentity("example.com/log", DateTimeOffset.UnixEpoch));
+        _allow = TestTemplates.Root(_table, "flow", "allow");
+        _deny = TestTemplates.Root(_table, "flow", "deny");
+        _gap = TestTemplates.Root(_table, "gap", null);
+        _pods = [TestTemplates.Endpoint(_table, "shop", "web-1"), TestTemplates.Endpoint(_table, "shop", "db-0"),
+            TestTemplates.Endpoint(_table, "bank", "api-2"), TestTemplates.Endpoint(_table, "bank", "ledger-0")];
+        return store;
+    }
+
+    // Entries over six days from Start (late: over the first two), with a few before 1970 that are never summarized.
+    private void Append(DuckDbLedgerStore store, int count, bool checkpoint, bool late = false)
+    {
+        var rows = new List<EntryRow>();
+        for (var i = 0; i < count; i++)
+        {
+            var template = _random.Next(20) switch { 0 => _gap, < 6 => _deny, _ => _allow };
+            var time = _random.Next(100) == 0 ? -_random.NextInt64(3 * Day) : Start + _random.NextInt64((late ? 2 : 6) * Day);
+            rows.Add(new EntryRow
+            {
+                Index = _size + i,
+                Template = template,
+                Src = template == _gap ? null : _pods[_random.Next(_pods.Length)],
+                Dst = template == _gap ? null : _pods[_random.Next(_pods.Length)],
+                DstPort = _random.Next(4) switch { 0 => null, 1 => 443, 2 => 5432, _ => 8080 },
+                Count = _random.Next(3) == 0 ? _random.Next(1, 50) : null,
+                Ingress = _random.Next(3) == 0 ? (uint)_random.Next(2) : null,
+                Egress = _random.Next(3) == 0 ? (uint)_random.Next(2) : null,
+                Time = time,
+                LeafTag = 1,
+            });
+        }
+        _size += count;
+        store.Append(new AppendBatch
+        {
+            Entries = rows,
+            Fragments = _table.TakePending(),
+            Checkpoints = checkpoint ? [new StoredCheckpoint(_size, _size, "checkpoint")] : [],
+            Size = _size,
+            Frontier = [new byte[32]],
+        });
+    }
+
+    private static DuckDBConnection Connection(DuckDbLedgerStore store) => store.Connection;
+}
