@@ -442,8 +442,8 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     }
 
     /// <summary>
-    /// How many rows of the day summary that <see cref="GroupFlows"/> reads differ from a recount of the entries it covers
-    /// (0: it is exact; a row changed counts twice, once per side), or null when the store has none yet.
+    /// How many (day, group) keys of the day summary that <see cref="GroupFlows"/> reads differ from a recount of the
+    /// entries it covers (0: it is exact), or null when the store has none yet.
     /// </summary>
     public long? FlowSummaryMismatches()
     {
