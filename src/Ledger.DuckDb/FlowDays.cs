@@ -59,6 +59,11 @@ internal static class FlowDays
         {
             return;
         }
+        if (covered == 0)
+        {
+            // Nothing is covered: whatever rows are there (a state row deleted by hand) would be counted twice.
+            Execute(connection, "DELETE FROM flow_days");
+        }
         var days = new List<long>();
         using (var touched = connection.CreateCommand())
         {

@@ -65,6 +65,21 @@ public sealed class FlowDaysTests : IDisposable
     }
 
     [Fact]
+    public void Emptying_the_state_rebuilds_the_summary_from_the_entries_at_the_next_writable_open()
+    {
+        using (var store = NewStore())
+        {
+            Append(store, 1500, checkpoint: true);
+            using var edit = Connection(store).CreateCommand();
+            edit.CommandText = "UPDATE flow_days SET attempts = attempts + 1; DELETE FROM flow_days_state";
+            edit.ExecuteNonQuery();
+        }
+        using var reopened = DuckDbLedgerStore.Open(_file.Path);
+        Assert.Equal(1500, FlowDays.Covered(reopened.Connection));
+        Assert.Equal(0, reopened.FlowSummaryMismatches());
+    }
+
+    [Fact]
     public void An_edited_summary_changes_answers_and_is_found_by_recounting()
     {
         using var store = NewStore();
