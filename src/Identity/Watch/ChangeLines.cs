@@ -26,7 +26,7 @@ public readonly record struct ChangeLine
 /// The change file of <c>policytrail watch --out</c>: one JSON object a line,
 /// <c>{"record":"change","time","notBefore"?,"type":"Added|Modified|Deleted","kind","namespace"?,"name","uid"?,"resourceVersion"?,"user"?,"origin","object"?}</c>
 /// or <c>{"record":"gap","from","to","reason"}</c>, times as RFC 3339 UTC with nine fractional digits. What
-/// <see cref="Write(Utf8JsonWriter, ClusterChange)"/> writes, <see cref="TryRead"/> reads back as it was (the object's text exactly).
+/// <see cref="Write(Utf8JsonWriter, ClusterChange)"/> writes, <see cref="TryRead(ReadOnlySpan{byte}, out ChangeLine, out string?)"/> reads back as it was (the object's text exactly).
 /// </summary>
 public static class ChangeLines
 {
@@ -83,12 +83,24 @@ public static class ChangeLines
     }
 
     /// <summary>Reads one line (UTF-8, without its line end); false with the reason when it is not a change or a gap.</summary>
-    public static bool TryRead(ReadOnlySpan<byte> line, out ChangeLine result, out string? error)
+    public static bool TryRead(ReadOnlySpan<byte> line, out ChangeLine result, out string? error) =>
+        TryRead(line, objectAsText: true, out result, out error, out _);
+
+    /// <summary>
+    /// Reads one line as <see cref="TryRead(ReadOnlySpan{byte}, out ChangeLine, out string?)"/> does, but leaves a
+    /// change's object where it is: <see cref="ClusterChange.ObjectJson"/> is null and <paramref name="objectJson"/> is
+    /// the object's place in <paramref name="line"/> (null when the change has none), which saves decoding it.
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> line, out ChangeLine result, out string? error, out Range? objectJson) =>
+        TryRead(line, objectAsText: false, out result, out error, out objectJson);
+
+    private static bool TryRead(ReadOnlySpan<byte> line, bool objectAsText, out ChangeLine result, out string? error, out Range? objectJson)
     {
         result = default;
+        objectJson = null;
         try
         {
-            error = Read(line, out result);
+            error = Read(line, objectAsText, out result, out objectJson);
         }
         catch (JsonException e)
         {
@@ -102,9 +114,10 @@ public static class ChangeLines
         return error is null;
     }
 
-    private static string? Read(ReadOnlySpan<byte> line, out ChangeLine result)
+    private static string? Read(ReadOnlySpan<byte> line, bool objectAsText, out ChangeLine result, out Range? objectRange)
     {
         result = default;
+        objectRange = null;
         var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 256 });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -121,7 +134,11 @@ public static class ChangeLines
             {
                 var start = (int)reader.TokenStartIndex;
                 reader.Skip();
-                objectJson = Encoding.UTF8.GetString(line[start..(int)reader.BytesConsumed]);
+                objectRange = start..(int)reader.BytesConsumed;
+                if (objectAsText)
+                {
+                    objectJson = Encoding.UTF8.GetString(line[objectRange.Value]);
+                }
                 continue;
             }
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
@@ -214,6 +231,7 @@ public static class ChangeLines
                     return $"gap without \"{absent}\"";
                 }
                 result = new ChangeLine { GapFrom = from!.Value, GapTo = to!.Value, GapReason = reason };
+                objectRange = null;
                 return null;
             case null:
                 return "no \"record\" (change or gap)";

@@ -29,8 +29,237 @@ internal sealed class CanonicalEvidence
     private int _nameLength;
     private readonly MemberOrder _order;
 
+    // The one-tokenization writer's output and the scratch it reorders members through.
+    private byte[] _out = new byte[4096];
+    private int _length;
+    private byte[] _scratch = new byte[4096];
+    private readonly OutputWriter _output;
+
     /// <summary>Creates a writer with its own scratch space.</summary>
-    public CanonicalEvidence() => _order = new MemberOrder(this);
+    public CanonicalEvidence()
+    {
+        _order = new MemberOrder(this);
+        _output = new OutputWriter(this);
+    }
+
+    /// <summary>
+    /// The same bytes as <see cref="Write(string, ReadOnlyMemory{byte}, IBufferWriter{byte})"/>, written while the object is read
+    /// once with a <see cref="Utf8JsonReader"/> (no document is built; dropped members are only skipped): each object's
+    /// members are written as they come and put in canonical order afterwards. Throws wherever that one throws, and
+    /// possibly elsewhere. The span returned is valid until the next call.
+    /// </summary>
+    public ReadOnlySpan<byte> Write(string kind, ReadOnlySpan<byte> utf8Json)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json))
+        {
+            throw new JsonCanonicalizationException("object JSON is not valid UTF-8");
+        }
+        var rules = RulesByKind.GetValueOrDefault(kind, DefaultRules);
+        // The limit JsonDocument.Parse applies in the other writer: the same reader refuses the same nesting.
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = MaxDepth });
+        if (!reader.Read())
+        {
+            throw new JsonException("empty object JSON");
+        }
+        _memberCount = 0;
+        _nameLength = 0;
+        _length = 0;
+        ReadValue(ref reader, rules, rules);
+        if (reader.Read())
+        {
+            throw new JsonException("more than one JSON value");
+        }
+        return Written;
+    }
+
+    /// <summary>What the last one-tokenization <see cref="Write(string, ReadOnlySpan{byte})"/> wrote.</summary>
+    public ReadOnlySpan<byte> Written => _out.AsSpan(0, _length);
+
+    private void ReadValue(ref Utf8JsonReader reader, PathNode root, PathNode? path)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                ReadObject(ref reader, root, path);
+                break;
+            case JsonTokenType.StartArray:
+                Put((byte)'[');
+                var items = path?.Step((byte)'[')?.Step((byte)']');
+                var first = true;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (!first)
+                    {
+                        Put((byte)',');
+                    }
+                    first = false;
+                    ReadValue(ref reader, root, items);
+                }
+                Put((byte)']');
+                break;
+            case JsonTokenType.String:
+                if (!reader.ValueIsEscaped)
+                {
+                    // Unescaped JSON strings hold no quote, backslash or control, and the input is valid UTF-8: already canonical.
+                    var raw = reader.ValueSpan;
+                    var span = Reserve(raw.Length + 2);
+                    span[0] = (byte)'"';
+                    raw.CopyTo(span[1..]);
+                    span[raw.Length + 1] = (byte)'"';
+                    _length += raw.Length + 2;
+                }
+                else
+                {
+                    CanonicalJson.WriteString(reader.GetString(), _output);
+                }
+                break;
+            case JsonTokenType.Number:
+                CanonicalJson.WriteNumber(reader.ValueSpan, _output);
+                break;
+            case JsonTokenType.True:
+                PutBytes("true"u8);
+                break;
+            case JsonTokenType.False:
+                PutBytes("false"u8);
+                break;
+            default:
+                PutBytes("null"u8);
+                break;
+        }
+    }
+
+    private void ReadObject(ref Utf8JsonReader reader, PathNode root, PathNode? path)
+    {
+        var start = _memberCount;
+        var namesStart = _nameLength;
+        var keep = path?.KeepOnly;
+        Put((byte)'{');
+        var regionStart = _length;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var nameAt = _nameLength;
+            if (!reader.ValueIsEscaped)
+            {
+                AppendName(reader.ValueSpan);
+            }
+            else
+            {
+                // Decoding throws on a lone surrogate, as the other writer does for every name it walks.
+                AppendName(Encoding.UTF8.GetBytes(reader.GetString()!));
+            }
+            var name = _names.AsSpan(nameAt, _nameLength - nameAt);
+            reader.Read();
+            if (keep is not null && !Contains(keep, name))
+            {
+                reader.Skip();
+                continue;
+            }
+            var child = path;
+            if (child is not null && !ReferenceEquals(child, root))
+            {
+                child = child.Step((byte)'.');
+            }
+            for (var i = 0; child is not null && i < name.Length; i++)
+            {
+                child = child.Step(name[i]);
+            }
+            if (child is { Drop: true })
+            {
+                reader.Skip();
+                continue;
+            }
+            if (_memberCount == _members.Length)
+            {
+                Array.Resize(ref _members, _members.Length * 2);
+            }
+            if (_memberCount > start)
+            {
+                Put((byte)',');
+            }
+            var at = _length;
+            CanonicalJson.WriteUtf8String(name, _output);
+            Put((byte)':');
+            ReadValue(ref reader, root, child);
+            _members[_memberCount++] = new Member(default, nameAt, name.Length, null) { Start = at, End = _length };
+        }
+        var count = _memberCount - start;
+        var sorted = true;
+        for (var i = start + 1; i < start + count && sorted; i++)
+        {
+            sorted = Compare(_members[i - 1], _members[i]) < 0;
+        }
+        if (!sorted)
+        {
+            Array.Sort(_members, start, count, _order);
+            for (var i = start + 1; i < start + count; i++)
+            {
+                if (Compare(_members[i - 1], _members[i]) == 0)
+                {
+                    throw new JsonCanonicalizationException($"duplicate member name \"{Encoding.UTF8.GetString(_names, _members[i].NameAt, _members[i].NameLength)}\"");
+                }
+            }
+            // The members as written, then back in canonical order: the region keeps its length.
+            var region = _length - regionStart;
+            if (_scratch.Length < region)
+            {
+                _scratch = new byte[Math.Max(region, _scratch.Length * 2)];
+            }
+            _out.AsSpan(regionStart, region).CopyTo(_scratch);
+            var to = regionStart;
+            for (var i = start; i < start + count; i++)
+            {
+                if (i > start)
+                {
+                    _out[to++] = (byte)',';
+                }
+                var member = _members[i];
+                var length = member.End - member.Start;
+                _scratch.AsSpan(member.Start - regionStart, length).CopyTo(_out.AsSpan(to));
+                to += length;
+            }
+        }
+        Put((byte)'}');
+        _memberCount = start;
+        _nameLength = namesStart;
+    }
+
+    private int Compare(Member x, Member y) =>
+        CompareUtf16Order(_names.AsSpan(x.NameAt, x.NameLength), _names.AsSpan(y.NameAt, y.NameLength));
+
+    private Span<byte> Reserve(int length)
+    {
+        if (_length + length > _out.Length)
+        {
+            Array.Resize(ref _out, Math.Max(_out.Length * 2, _length + length));
+        }
+        return _out.AsSpan(_length);
+    }
+
+    private void Put(byte b)
+    {
+        Reserve(1)[0] = b;
+        _length++;
+    }
+
+    private void PutBytes(ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(Reserve(bytes.Length));
+        _length += bytes.Length;
+    }
+
+    /// <summary>Lets CanonicalJson's writers append to the output array.</summary>
+    private sealed class OutputWriter(CanonicalEvidence owner) : IBufferWriter<byte>
+    {
+        public void Advance(int count) => owner._length += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            owner.Reserve(Math.Max(sizeHint, 1));
+            return owner._out.AsMemory(owner._length);
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0) => owner.Reserve(Math.Max(sizeHint, 1));
+    }
 
     /// <summary>Writes the canonical evidence JSON of <paramref name="utf8Json"/>, an object of <paramref name="kind"/>, to <paramref name="output"/>.</summary>
     public void Write(string kind, ReadOnlyMemory<byte> utf8Json, IBufferWriter<byte> output)
@@ -238,7 +467,13 @@ internal sealed class CanonicalEvidence
         return root;
     }
 
-    private readonly record struct Member(JsonElement Value, int NameAt, int NameLength, PathNode? Path);
+    private readonly record struct Member(JsonElement Value, int NameAt, int NameLength, PathNode? Path)
+    {
+        // Where the one-tokenization writer wrote the member ("name":value) in its output.
+        public int Start { get; init; }
+
+        public int End { get; init; }
+    }
 
     private sealed class MemberOrder(CanonicalEvidence owner) : IComparer<Member>
     {

@@ -75,6 +75,8 @@ public static class ChangeReplay
             try
             {
                 var reader = new LineReader(stream);
+                // The entries' bodies are written here too, from the line's bytes: the object is never decoded to text.
+                var bodies = new Entries.ChangeBodyWriter();
                 var batch = new List<Parsed>(64);
                 while (reader.Next(out var line))
                 {
@@ -82,15 +84,18 @@ public static class ChangeReplay
                     var number = reader.LineNumber;
                     if (number <= resumeAfter || line.Trim(" \t\r"u8).IsEmpty)
                     {
-                        batch.Add(new Parsed(number, default, null, null));
+                        batch.Add(new Parsed(number, default, null, null, null));
                     }
-                    else if (ChangeLines.TryRead(line, out var read, out var error))
+                    else if (ChangeLines.TryRead(line, out var read, out var error, out var objectJson))
                     {
-                        batch.Add(new Parsed(number, read, null, null));
+                        var body = read.Change is not { } change ? null
+                            : objectJson is { } at ? bodies.Write(change, line[at])
+                            : bodies.Write(change);
+                        batch.Add(new Parsed(number, read, null, null, body));
                     }
                     else
                     {
-                        batch.Add(new Parsed(number, default, error, SHA256.HashData(line)));
+                        batch.Add(new Parsed(number, default, error, SHA256.HashData(line), null));
                     }
                     if (batch.Count == batch.Capacity)
                     {
@@ -130,7 +135,7 @@ public static class ChangeReplay
         {
             foreach (var batch in parsed.GetConsumingEnumerable(cancellationToken))
             {
-                foreach (var (number, read, error, sha256) in batch)
+                foreach (var (number, read, error, sha256, body) in batch)
                 {
                     if (number <= resumeAfter)
                     {
@@ -147,7 +152,7 @@ public static class ChangeReplay
                     else if (read.Change is { } change)
                     {
                         lastTime = change.Time;
-                        recorder.Record(change, number);
+                        recorder.Record(change, body!, number);
                     }
                     else if (read.GapReason is not null)
                     {
@@ -159,7 +164,7 @@ public static class ChangeReplay
         }
     }
 
-    private readonly record struct Parsed(long Line, ChangeLine Read, string? Error, byte[]? Sha256);
+    private readonly record struct Parsed(long Line, ChangeLine Read, string? Error, byte[]? Sha256, byte[]? Body);
 
     private static bool StillMatches(string stored, byte[] head)
     {
