@@ -6,6 +6,16 @@ using PolicyTrail.Identity.History;
 
 namespace PolicyTrail.Identity.Watch;
 
+/// <summary>Reads a change's object where it stands in a change line, in the same pass as the line (<see cref="ChangeLines"/>).</summary>
+public interface IChangeObjectReader
+{
+    /// <summary>
+    /// Reads the object value <paramref name="reader"/> stands on, of a change of <paramref name="kind"/> (the kind the
+    /// line named so far), leaving the reader on its last token; false to leave it untouched (the line reader skips it).
+    /// </summary>
+    bool Read(string kind, ref Utf8JsonReader reader);
+}
+
 /// <summary>One line of a change file: a change, or a gap (an interval in which changes may have been missed).</summary>
 public readonly record struct ChangeLine
 {
@@ -84,7 +94,7 @@ public static class ChangeLines
 
     /// <summary>Reads one line (UTF-8, without its line end); false with the reason when it is not a change or a gap.</summary>
     public static bool TryRead(ReadOnlySpan<byte> line, out ChangeLine result, out string? error) =>
-        TryRead(line, objectAsText: true, out result, out error, out _);
+        TryRead(line, objectAsText: true, null, out result, out error, out _);
 
     /// <summary>
     /// Reads one line as <see cref="TryRead(ReadOnlySpan{byte}, out ChangeLine, out string?)"/> does, but leaves a
@@ -92,15 +102,27 @@ public static class ChangeLines
     /// the object's place in <paramref name="line"/> (null when the change has none), which saves decoding it.
     /// </summary>
     public static bool TryRead(ReadOnlySpan<byte> line, out ChangeLine result, out string? error, out Range? objectJson) =>
-        TryRead(line, objectAsText: false, out result, out error, out objectJson);
+        TryRead(line, objectAsText: false, null, out result, out error, out objectJson);
 
-    private static bool TryRead(ReadOnlySpan<byte> line, bool objectAsText, out ChangeLine result, out string? error, out Range? objectJson)
+    /// <summary>
+    /// Reads one line as <see cref="TryRead(ReadOnlySpan{byte}, out ChangeLine, out string?, out Range?)"/> does, and
+    /// hands a change's object to <paramref name="objects"/> where it stands (when the line named the kind before it), so
+    /// that the object is read in the same pass as the line. False also when <paramref name="objects"/> threw: read the
+    /// line without it then, for the reason a line is refused is that overload's.
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> line, IChangeObjectReader objects, out ChangeLine result, out string? error, out Range? objectJson)
+    {
+        ArgumentNullException.ThrowIfNull(objects);
+        return TryRead(line, objectAsText: false, objects, out result, out error, out objectJson);
+    }
+
+    private static bool TryRead(ReadOnlySpan<byte> line, bool objectAsText, IChangeObjectReader? objects, out ChangeLine result, out string? error, out Range? objectJson)
     {
         result = default;
         objectJson = null;
         try
         {
-            error = Read(line, objectAsText, out result, out objectJson);
+            error = Read(line, objectAsText, objects, out result, out objectJson);
         }
         catch (JsonException e)
         {
@@ -114,7 +136,7 @@ public static class ChangeLines
         return error is null;
     }
 
-    private static string? Read(ReadOnlySpan<byte> line, bool objectAsText, out ChangeLine result, out Range? objectRange)
+    private static string? Read(ReadOnlySpan<byte> line, bool objectAsText, IChangeObjectReader? objects, out ChangeLine result, out Range? objectRange)
     {
         result = default;
         objectRange = null;
@@ -133,7 +155,14 @@ public static class ChangeLines
             if (field == Field.Object)
             {
                 var start = (int)reader.TokenStartIndex;
-                reader.Skip();
+                if (objects is null || kind is null || !ReadObject(objects, kind, ref reader, out var declined))
+                {
+                    reader.Skip();
+                }
+                else if (declined is not null)
+                {
+                    return declined;
+                }
                 objectRange = start..(int)reader.BytesConsumed;
                 if (objectAsText)
                 {
@@ -237,6 +266,21 @@ public static class ChangeLines
                 return "no \"record\" (change or gap)";
             default:
                 return $"\"record\" is \"{record}\": expected change or gap";
+        }
+    }
+
+    // What the object reader throws is not a verdict on the line: the caller reads it again without one.
+    private static bool ReadObject(IChangeObjectReader objects, string kind, ref Utf8JsonReader reader, out string? declined)
+    {
+        declined = null;
+        try
+        {
+            return objects.Read(kind, ref reader);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            declined = $"object not read in place: {e.Message}";
+            return true;
         }
     }
 

@@ -34,6 +34,8 @@ internal sealed class CanonicalEvidence
     private int _length;
     private byte[] _scratch = new byte[4096];
     private readonly OutputWriter _output;
+    private int _depthBase;
+    private int _depthLimit;
 
     /// <summary>Creates a writer with its own scratch space.</summary>
     public CanonicalEvidence()
@@ -64,11 +66,32 @@ internal sealed class CanonicalEvidence
         _memberCount = 0;
         _nameLength = 0;
         _length = 0;
+        _depthBase = 0;
+        _depthLimit = int.MaxValue;
         ReadValue(ref reader, rules, rules);
         if (reader.Read())
         {
             throw new JsonException("more than one JSON value");
         }
+        return Written;
+    }
+
+    /// <summary>
+    /// Writes the evidence of the object value <paramref name="reader"/> stands on (inside a larger document, such as a
+    /// change line), leaving the reader on its last token: the same bytes as <see cref="Write(string, ReadOnlySpan{byte})"/>
+    /// of the value's bytes, which the caller has checked are valid UTF-8. Throws where that throws, and also for nesting
+    /// near its limit (the caller then takes the way that decides).
+    /// </summary>
+    public ReadOnlySpan<byte> WriteInPlace(string kind, ref Utf8JsonReader reader)
+    {
+        var rules = RulesByKind.GetValueOrDefault(kind, DefaultRules);
+        _memberCount = 0;
+        _nameLength = 0;
+        _length = 0;
+        _depthBase = reader.CurrentDepth;
+        // The other writers' reader refuses 63 nested levels; short of that, this one refuses early, to be safe.
+        _depthLimit = MaxDepth - 3;
+        ReadValue(ref reader, rules, rules);
         return Written;
     }
 
@@ -80,9 +103,11 @@ internal sealed class CanonicalEvidence
         switch (reader.TokenType)
         {
             case JsonTokenType.StartObject:
+                CheckDepth(ref reader);
                 ReadObject(ref reader, root, path);
                 break;
             case JsonTokenType.StartArray:
+                CheckDepth(ref reader);
                 Put((byte)'[');
                 var items = path?.Step((byte)'[')?.Step((byte)']');
                 var first = true;
@@ -151,7 +176,7 @@ internal sealed class CanonicalEvidence
             reader.Read();
             if (keep is not null && !Contains(keep, name))
             {
-                reader.Skip();
+                Skip(ref reader);
                 continue;
             }
             var child = path;
@@ -165,7 +190,7 @@ internal sealed class CanonicalEvidence
             }
             if (child is { Drop: true })
             {
-                reader.Skip();
+                Skip(ref reader);
                 continue;
             }
             if (_memberCount == _members.Length)
@@ -221,6 +246,42 @@ internal sealed class CanonicalEvidence
         Put((byte)'}');
         _memberCount = start;
         _nameLength = namesStart;
+    }
+
+    private void CheckDepth(ref Utf8JsonReader reader)
+    {
+        if (reader.CurrentDepth - _depthBase >= _depthLimit)
+        {
+            throw new JsonException($"nesting deeper than {_depthLimit} levels");
+        }
+    }
+
+    // A dropped value is only read; in place, its nesting is checked as the other writers' reader checks it.
+    private void Skip(ref Utf8JsonReader reader)
+    {
+        if (_depthLimit == int.MaxValue)
+        {
+            reader.Skip();
+            return;
+        }
+        if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+        {
+            return;
+        }
+        var depth = reader.CurrentDepth;
+        CheckDepth(ref reader);
+        while (reader.Read())
+        {
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                CheckDepth(ref reader);
+            }
+            else if (reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray && reader.CurrentDepth == depth)
+            {
+                return;
+            }
+        }
+        throw new JsonException("the JSON ends inside a value");
     }
 
     private int Compare(Member x, Member y) =>

@@ -86,11 +86,8 @@ public static class ChangeReplay
                     {
                         batch.Add(new Parsed(number, default, null, null, null));
                     }
-                    else if (ChangeLines.TryRead(line, out var read, out var error, out var objectJson))
+                    else if (ReadLine(bodies, line, out var read, out var error, out var body))
                     {
-                        var body = read.Change is not { } change ? null
-                            : objectJson is { } at ? bodies.Write(change, line[at])
-                            : bodies.Write(change);
                         batch.Add(new Parsed(number, read, null, null, body));
                     }
                     else
@@ -162,6 +159,33 @@ public static class ChangeReplay
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Reads one line of a change file (<see cref="ChangeLines"/>) and writes a change's entry body from the line's bytes:
+    /// in the same pass as the line when it can, else from the object's bytes; the same body either way.
+    /// </summary>
+    internal static bool ReadLine(Entries.ChangeBodyWriter bodies, ReadOnlySpan<byte> line, out ChangeLine read, out string? error, out byte[]? body)
+    {
+        body = null;
+        if (System.Text.Unicode.Utf8.IsValid(line) && ChangeLines.TryRead(line, bodies.InPlace(), out read, out error, out var objectJson))
+        {
+            // The object was read with the line, in one pass (the common case).
+            if (read.Change is { } change)
+            {
+                body = bodies.WrittenInPlace(change) ?? (objectJson is { } at ? bodies.Write(change, line[at]) : bodies.Write(change));
+            }
+            return true;
+        }
+        if (ChangeLines.TryRead(line, out read, out error, out objectJson))
+        {
+            if (read.Change is { } change)
+            {
+                body = objectJson is { } at ? bodies.Write(change, line[at]) : bodies.Write(change);
+            }
+            return true;
+        }
+        return false;
     }
 
     private readonly record struct Parsed(long Line, ChangeLine Read, string? Error, byte[]? Sha256, byte[]? Body);

@@ -55,6 +55,17 @@ public sealed class EvidenceWriter
         return WriteUtf8(kind);
     }
 
+    /// <summary>
+    /// Writes the evidence of the object value <paramref name="reader"/> stands on, read in place (its bytes valid UTF-8):
+    /// the evidence <see cref="Write(string, ReadOnlySpan{byte})"/> writes for them. Throws where it cannot be decided so.
+    /// </summary>
+    public void WriteInPlace(string kind, ref Utf8JsonReader reader)
+    {
+        _fast = false;
+        _canonical.WriteInPlace(kind, ref reader);
+        _fast = true;
+    }
+
     private string? WriteUtf8(string kind)
     {
         var utf8 = _utf8.AsMemory(0, _utf8Length);

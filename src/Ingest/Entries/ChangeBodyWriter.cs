@@ -1,6 +1,7 @@
 using System.Buffers;
 using PolicyTrail.Core.Flows;
 using PolicyTrail.Identity.History;
+using PolicyTrail.Identity.Watch;
 using PolicyTrail.Ingest.Changes;
 using PolicyTrail.Ledger.Canonical;
 
@@ -15,6 +16,33 @@ public sealed class ChangeBodyWriter
 {
     private readonly ArrayBufferWriter<byte> _body = new(4096);
     private readonly EvidenceWriter _evidence = new();
+    private readonly InPlaceReader _inPlace;
+
+    /// <summary>Creates a writer with its own buffers.</summary>
+    public ChangeBodyWriter() => _inPlace = new InPlaceReader(this);
+
+    /// <summary>
+    /// The object reader to hand to <see cref="ChangeLines.TryRead(ReadOnlySpan{byte}, IChangeObjectReader, out ChangeLine, out string?, out Range?)"/>
+    /// for one line (valid UTF-8): it writes the evidence of the change's object as the line is read, and
+    /// <see cref="WrittenInPlace"/> then writes the body around it.
+    /// </summary>
+    public IChangeObjectReader InPlace()
+    {
+        _inPlace.Kind = null;
+        _inPlace.Objects = 0;
+        return _inPlace;
+    }
+
+    /// <summary>
+    /// The body of a change from a line that <see cref="ChangeLines"/> read successfully with <see cref="InPlace"/>: the same
+    /// bytes as <see cref="Write(ClusterChange, ReadOnlySpan{byte})"/> of its object; null when the object was not read in
+    /// place exactly once as the change's kind (then write it from its bytes).
+    /// </summary>
+    public byte[]? WrittenInPlace(ClusterChange change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return _inPlace.Objects == 1 && _inPlace.Kind == change.Kind ? Body(change, hasObject: true, objectError: null) : null;
+    }
 
     /// <summary>The body of a change, with its object (if any) as <see cref="ClusterChange.ObjectJson"/> holds it.</summary>
     public byte[] Write(ClusterChange change)
@@ -75,6 +103,23 @@ public sealed class ChangeBodyWriter
         Member(o, "user"u8, change.User);
         o.Write("}"u8);
         return o.WrittenSpan.ToArray();
+    }
+
+    private sealed class InPlaceReader(ChangeBodyWriter owner) : IChangeObjectReader
+    {
+        public string? Kind { get; set; }
+
+        public int Objects { get; set; }
+
+        public bool Read(string kind, ref System.Text.Json.Utf8JsonReader reader)
+        {
+            // Counted first: an object that failed is not one this writer holds.
+            Objects++;
+            Kind = null;
+            owner._evidence.WriteInPlace(kind, ref reader);
+            Kind = kind;
+            return true;
+        }
     }
 
     private static void Member(ArrayBufferWriter<byte> o, ReadOnlySpan<byte> name, string? value, bool first = false)
