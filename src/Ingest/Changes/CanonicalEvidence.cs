@@ -33,6 +33,7 @@ internal sealed class CanonicalEvidence
     private byte[] _out = new byte[4096];
     private int _length;
     private byte[] _scratch = new byte[4096];
+    private Placed[] _placed = new Placed[64];
     private readonly OutputWriter _output;
     private int _depthBase;
     private int _depthLimit;
@@ -193,9 +194,9 @@ internal sealed class CanonicalEvidence
                 Skip(ref reader);
                 continue;
             }
-            if (_memberCount == _members.Length)
+            if (_memberCount == _placed.Length)
             {
-                Array.Resize(ref _members, _members.Length * 2);
+                Array.Resize(ref _placed, _placed.Length * 2);
             }
             if (_memberCount > start)
             {
@@ -205,23 +206,35 @@ internal sealed class CanonicalEvidence
             CanonicalJson.WriteUtf8String(name, _output);
             Put((byte)':');
             ReadValue(ref reader, root, child);
-            _members[_memberCount++] = new Member(default, nameAt, name.Length, null) { Start = at, End = _length };
+            _placed[_memberCount++] = new Placed(nameAt, name.Length, at, _length);
         }
         var count = _memberCount - start;
         var sorted = true;
         for (var i = start + 1; i < start + count && sorted; i++)
         {
-            sorted = Compare(_members[i - 1], _members[i]) < 0;
+            sorted = Compare(_placed[i - 1], _placed[i]) < 0;
         }
         if (!sorted)
         {
-            Array.Sort(_members, start, count, _order);
+            // Few members as a rule: an insertion sort. Names are unique (or refused), so any sort gives this order.
             for (var i = start + 1; i < start + count; i++)
             {
-                if (Compare(_members[i - 1], _members[i]) == 0)
+                var member = _placed[i];
+                var j = i - 1;
+                for (; j >= start; j--)
                 {
-                    throw new JsonCanonicalizationException($"duplicate member name \"{Encoding.UTF8.GetString(_names, _members[i].NameAt, _members[i].NameLength)}\"");
+                    var order = Compare(_placed[j], member);
+                    if (order == 0)
+                    {
+                        throw new JsonCanonicalizationException($"duplicate member name \"{Encoding.UTF8.GetString(_names, member.NameAt, member.NameLength)}\"");
+                    }
+                    if (order < 0)
+                    {
+                        break;
+                    }
+                    _placed[j + 1] = _placed[j];
                 }
+                _placed[j + 1] = member;
             }
             // The members as written, then back in canonical order: the region keeps its length.
             var region = _length - regionStart;
@@ -237,7 +250,7 @@ internal sealed class CanonicalEvidence
                 {
                     _out[to++] = (byte)',';
                 }
-                var member = _members[i];
+                var member = _placed[i];
                 var length = member.End - member.Start;
                 _scratch.AsSpan(member.Start - regionStart, length).CopyTo(_out.AsSpan(to));
                 to += length;
@@ -284,7 +297,7 @@ internal sealed class CanonicalEvidence
         throw new JsonException("the JSON ends inside a value");
     }
 
-    private int Compare(Member x, Member y) =>
+    private int Compare(Placed x, Placed y) =>
         CompareUtf16Order(_names.AsSpan(x.NameAt, x.NameLength), _names.AsSpan(y.NameAt, y.NameLength));
 
     private Span<byte> Reserve(int length)
@@ -528,13 +541,10 @@ internal sealed class CanonicalEvidence
         return root;
     }
 
-    private readonly record struct Member(JsonElement Value, int NameAt, int NameLength, PathNode? Path)
-    {
-        // Where the one-tokenization writer wrote the member ("name":value) in its output.
-        public int Start { get; init; }
+    private readonly record struct Member(JsonElement Value, int NameAt, int NameLength, PathNode? Path);
 
-        public int End { get; init; }
-    }
+    // A member the one-reading writer wrote ("name":value) at Start..End of its output.
+    private readonly record struct Placed(int NameAt, int NameLength, int Start, int End);
 
     private sealed class MemberOrder(CanonicalEvidence owner) : IComparer<Member>
     {
