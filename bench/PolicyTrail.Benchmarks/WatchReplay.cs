@@ -26,40 +26,59 @@ internal static class WatchReplay
         }
         var lines = path + ".jsonl";
         var clock = Stopwatch.StartNew();
-        using (var output = new FileStream(lines, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 20))
-        using (var json = new Utf8JsonWriter(output))
+        // WATCH_REPLAY_REUSE=1 replays the file an earlier run wrote (same N and seed), so that counters such as
+        // `perf stat -e instructions` see the replay alone.
+        var reuse = Environment.GetEnvironmentVariable("WATCH_REPLAY_REUSE") == "1" && File.Exists(lines);
+        using (var output = reuse ? null : new FileStream(lines, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 20))
+        using (var json = output is null ? null : new Utf8JsonWriter(output))
         {
-            foreach (var change in WatchEvents.Generate(count, seed))
+            foreach (var change in json is null ? [] : WatchEvents.Generate(count, seed))
             {
-                ChangeLines.Write(json, change);
-                json.Flush();
+                ChangeLines.Write(json!, change);
+                json!.Flush();
                 json.Reset();
-                output.WriteByte((byte)'\n');
+                output!.WriteByte((byte)'\n');
             }
         }
         var fileBytes = new FileInfo(lines).Length;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"wrote {count:N0} watch events to {lines} ({fileBytes / 1e6:F0} MB, {fileBytes / (double)count:F0} B/line) in {clock.Elapsed.TotalSeconds:F1} s"));
+            $"{(reuse ? "reused" : "wrote")} {count:N0} watch events to {lines} ({fileBytes / 1e6:F0} MB, {fileBytes / (double)count:F0} B/line) in {clock.Elapsed.TotalSeconds:F1} s"));
 
         if (Environment.GetEnvironmentVariable("WATCH_REPLAY_PARTS") == "1")
         {
+            // Lines as bytes, as the replay reads them (the object is left in place, not decoded).
             var (parseCpu, parseWall) = Timed(() =>
             {
                 var parsed = 0L;
-                using var stream = File.OpenRead(lines);
-                using var text = new StreamReader(stream);
-                while (text.ReadLine() is { } line)
+                foreach (var line in Lines(lines))
                 {
-                    parsed += ChangeLines.TryRead(System.Text.Encoding.UTF8.GetBytes(line), out _, out _) ? 1 : 0;
+                    parsed += ChangeLines.TryRead(line, out _, out _, out _) ? 1 : 0;
                 }
                 return parsed;
             });
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"parse only: {parseWall.TotalSeconds:F2} s, CPU {parseCpu.TotalMilliseconds * 1000 / count:F1} µs/event"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"parse only (ChangeLines.TryRead, object left as bytes): {parseWall.TotalSeconds:F2} s, CPU {parseCpu.TotalMilliseconds * 1000 / count:F1} µs/event"));
+            var sampleLines = Lines(lines).Take(20_000).ToList();
             var sample = new List<PolicyTrail.Identity.History.ClusterChange>();
-            foreach (var line in File.ReadLines(lines).Take(20_000))
+            foreach (var line in sampleLines)
             {
-                ChangeLines.TryRead(System.Text.Encoding.UTF8.GetBytes(line), out var read, out _);
+                ChangeLines.TryRead(line, out var read, out _);
                 sample.Add(read.Change!);
+            }
+            var bodies = new PolicyTrail.Ingest.Entries.ChangeBodyWriter();
+            for (var round = 0; round < 3; round++)
+            {
+                var length = 0L;
+                var roundClock = Stopwatch.StartNew();
+                var (bodyCpu, _) = Timed(() =>
+                {
+                    foreach (var line in sampleLines)
+                    {
+                        ChangeLines.TryRead(line, bodies.InPlace(), out var read, out _, out _);
+                        length += bodies.WrittenInPlace(read.Change!)!.Length;
+                    }
+                    return 0;
+                });
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"parse + body, the object read in the line's pass (the replay's reading thread), round {round}: CPU {bodyCpu.TotalMilliseconds * 1000 / sampleLines.Count:F1} µs/event, wall {roundClock.Elapsed.TotalMilliseconds * 1000 / sampleLines.Count:F1} µs/event ({length / sampleLines.Count} B body)"));
             }
             var builder = new PolicyTrail.Ingest.Entries.EntryBuilder(new PolicyTrail.Ledger.Entries.FragmentTable());
             var rows = new List<PolicyTrail.Ledger.Entries.EntryRow>();
@@ -75,7 +94,7 @@ internal static class WatchReplay
                     }
                     return 0;
                 });
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"EntryBuilder.Change only, round {round}: CPU {buildCpu.TotalMilliseconds * 1000 / sample.Count:F1} µs/event, wall {roundClock.Elapsed.TotalMilliseconds * 1000 / sample.Count:F1} µs/event ({rows.Average(r => r.Body!.Length):F0} B body)"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"EntryBuilder.Change from the object's text (live watch), round {round}: CPU {buildCpu.TotalMilliseconds * 1000 / sample.Count:F1} µs/event, wall {roundClock.Elapsed.TotalMilliseconds * 1000 / sample.Count:F1} µs/event ({rows.Average(r => r.Body!.Length):F0} B body)"));
             }
             var (partKey, _) = NoteKeys.Generate("bench");
             using var partSigner = NoteSigner.FromKey(partKey);
@@ -120,6 +139,38 @@ internal static class WatchReplay
             .GroupBy(t => t.Name).Select(g => (Name: g.Key, Ms: g.Sum(t => t.Ms))).Where(g => g.Ms > 0).OrderByDescending(g => g.Ms).Take(8);
         Console.WriteLine("CPU by thread: " + string.Join(", ", byName.Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Name} {g.Ms * 1000.0 / summary.Changes:F1} µs/event"))));
         return 0;
+    }
+
+    // The file's lines as byte arrays (without the line end), streamed.
+    private static IEnumerable<byte[]> Lines(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        var buffer = new byte[1 << 20];
+        var start = 0;
+        var end = 0;
+        while (true)
+        {
+            var newline = buffer.AsSpan(start, end - start).IndexOf((byte)'\n');
+            if (newline >= 0)
+            {
+                yield return buffer.AsSpan(start, newline).ToArray();
+                start += newline + 1;
+                continue;
+            }
+            Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+            end -= start;
+            start = 0;
+            var read = stream.Read(buffer, end, buffer.Length - end);
+            if (read == 0)
+            {
+                if (end > 0)
+                {
+                    yield return buffer.AsSpan(0, end).ToArray();
+                }
+                yield break;
+            }
+            end += read;
+        }
     }
 
     private static Dictionary<(int Id, string Name), long> ThreadTimes()

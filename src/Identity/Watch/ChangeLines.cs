@@ -6,6 +6,16 @@ using PolicyTrail.Identity.History;
 
 namespace PolicyTrail.Identity.Watch;
 
+/// <summary>Reads a change's object where it stands in a change line, in the same pass as the line (<see cref="ChangeLines"/>).</summary>
+public interface IChangeObjectReader
+{
+    /// <summary>
+    /// Reads the object value <paramref name="reader"/> stands on, of a change of <paramref name="kind"/> (the kind the
+    /// line named so far), leaving the reader on its last token; false to leave it untouched (the line reader skips it).
+    /// </summary>
+    bool Read(string kind, ref Utf8JsonReader reader);
+}
+
 /// <summary>One line of a change file: a change, or a gap (an interval in which changes may have been missed).</summary>
 public readonly record struct ChangeLine
 {
@@ -26,7 +36,7 @@ public readonly record struct ChangeLine
 /// The change file of <c>policytrail watch --out</c>: one JSON object a line,
 /// <c>{"record":"change","time","notBefore"?,"type":"Added|Modified|Deleted","kind","namespace"?,"name","uid"?,"resourceVersion"?,"user"?,"origin","object"?}</c>
 /// or <c>{"record":"gap","from","to","reason"}</c>, times as RFC 3339 UTC with nine fractional digits. What
-/// <see cref="Write(Utf8JsonWriter, ClusterChange)"/> writes, <see cref="TryRead"/> reads back as it was (the object's text exactly).
+/// <see cref="Write(Utf8JsonWriter, ClusterChange)"/> writes, <see cref="TryRead(ReadOnlySpan{byte}, out ChangeLine, out string?)"/> reads back as it was (the object's text exactly).
 /// </summary>
 public static class ChangeLines
 {
@@ -83,12 +93,36 @@ public static class ChangeLines
     }
 
     /// <summary>Reads one line (UTF-8, without its line end); false with the reason when it is not a change or a gap.</summary>
-    public static bool TryRead(ReadOnlySpan<byte> line, out ChangeLine result, out string? error)
+    public static bool TryRead(ReadOnlySpan<byte> line, out ChangeLine result, out string? error) =>
+        TryRead(line, objectAsText: true, null, out result, out error, out _);
+
+    /// <summary>
+    /// Reads one line as <see cref="TryRead(ReadOnlySpan{byte}, out ChangeLine, out string?)"/> does, but leaves a
+    /// change's object where it is: <see cref="ClusterChange.ObjectJson"/> is null and <paramref name="objectJson"/> is
+    /// the object's place in <paramref name="line"/> (null when the change has none), which saves decoding it.
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> line, out ChangeLine result, out string? error, out Range? objectJson) =>
+        TryRead(line, objectAsText: false, null, out result, out error, out objectJson);
+
+    /// <summary>
+    /// Reads one line as <see cref="TryRead(ReadOnlySpan{byte}, out ChangeLine, out string?, out Range?)"/> does, and
+    /// hands a change's object to <paramref name="objects"/> where it stands (when the line named the kind before it), so
+    /// that the object is read in the same pass as the line. False also when <paramref name="objects"/> threw: read the
+    /// line without it then, for the reason a line is refused is that overload's.
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> line, IChangeObjectReader objects, out ChangeLine result, out string? error, out Range? objectJson)
+    {
+        ArgumentNullException.ThrowIfNull(objects);
+        return TryRead(line, objectAsText: false, objects, out result, out error, out objectJson);
+    }
+
+    private static bool TryRead(ReadOnlySpan<byte> line, bool objectAsText, IChangeObjectReader? objects, out ChangeLine result, out string? error, out Range? objectJson)
     {
         result = default;
+        objectJson = null;
         try
         {
-            error = Read(line, out result);
+            error = Read(line, objectAsText, objects, out result, out objectJson);
         }
         catch (JsonException e)
         {
@@ -102,9 +136,10 @@ public static class ChangeLines
         return error is null;
     }
 
-    private static string? Read(ReadOnlySpan<byte> line, out ChangeLine result)
+    private static string? Read(ReadOnlySpan<byte> line, bool objectAsText, IChangeObjectReader? objects, out ChangeLine result, out Range? objectRange)
     {
         result = default;
+        objectRange = null;
         var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 256 });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -120,8 +155,19 @@ public static class ChangeLines
             if (field == Field.Object)
             {
                 var start = (int)reader.TokenStartIndex;
-                reader.Skip();
-                objectJson = Encoding.UTF8.GetString(line[start..(int)reader.BytesConsumed]);
+                if (objects is null || kind is null || !ReadObject(objects, kind, ref reader, out var declined))
+                {
+                    reader.Skip();
+                }
+                else if (declined is not null)
+                {
+                    return declined;
+                }
+                objectRange = start..(int)reader.BytesConsumed;
+                if (objectAsText)
+                {
+                    objectJson = Encoding.UTF8.GetString(line[objectRange.Value]);
+                }
                 continue;
             }
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
@@ -214,11 +260,27 @@ public static class ChangeLines
                     return $"gap without \"{absent}\"";
                 }
                 result = new ChangeLine { GapFrom = from!.Value, GapTo = to!.Value, GapReason = reason };
+                objectRange = null;
                 return null;
             case null:
                 return "no \"record\" (change or gap)";
             default:
                 return $"\"record\" is \"{record}\": expected change or gap";
+        }
+    }
+
+    // What the object reader throws is not a verdict on the line: the caller reads it again without one.
+    private static bool ReadObject(IChangeObjectReader objects, string kind, ref Utf8JsonReader reader, out string? declined)
+    {
+        declined = null;
+        try
+        {
+            return objects.Read(kind, ref reader);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            declined = $"object not read in place: {e.Message}";
+            return true;
         }
     }
 

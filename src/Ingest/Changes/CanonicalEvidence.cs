@@ -29,8 +29,311 @@ internal sealed class CanonicalEvidence
     private int _nameLength;
     private readonly MemberOrder _order;
 
+    // The one-tokenization writer's output and the scratch it reorders members through.
+    private byte[] _out = new byte[4096];
+    private int _length;
+    private byte[] _scratch = new byte[4096];
+    private Placed[] _placed = new Placed[64];
+    private readonly OutputWriter _output;
+    private int _depthBase;
+    private int _depthLimit;
+
     /// <summary>Creates a writer with its own scratch space.</summary>
-    public CanonicalEvidence() => _order = new MemberOrder(this);
+    public CanonicalEvidence()
+    {
+        _order = new MemberOrder(this);
+        _output = new OutputWriter(this);
+    }
+
+    /// <summary>
+    /// The same bytes as <see cref="Write(string, ReadOnlyMemory{byte}, IBufferWriter{byte})"/>, written while the object is read
+    /// once with a <see cref="Utf8JsonReader"/> (no document is built; dropped members are only skipped): each object's
+    /// members are written as they come and put in canonical order afterwards. Throws wherever that one throws, and
+    /// possibly elsewhere. The span returned is valid until the next call.
+    /// </summary>
+    public ReadOnlySpan<byte> Write(string kind, ReadOnlySpan<byte> utf8Json)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json))
+        {
+            throw new JsonCanonicalizationException("object JSON is not valid UTF-8");
+        }
+        var rules = RulesByKind.GetValueOrDefault(kind, DefaultRules);
+        // The limit JsonDocument.Parse applies in the other writer: the same reader refuses the same nesting.
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = MaxDepth });
+        if (!reader.Read())
+        {
+            throw new JsonException("empty object JSON");
+        }
+        _memberCount = 0;
+        _nameLength = 0;
+        _length = 0;
+        _depthBase = 0;
+        _depthLimit = int.MaxValue;
+        ReadValue(ref reader, rules, rules);
+        if (reader.Read())
+        {
+            throw new JsonException("more than one JSON value");
+        }
+        return Written;
+    }
+
+    /// <summary>
+    /// Writes the evidence of the object value <paramref name="reader"/> stands on (inside a larger document, such as a
+    /// change line), leaving the reader on its last token: the same bytes as <see cref="Write(string, ReadOnlySpan{byte})"/>
+    /// of the value's bytes, which the caller has checked are valid UTF-8. Throws where that throws, and also for nesting
+    /// near its limit (the caller then takes the way that decides).
+    /// </summary>
+    public ReadOnlySpan<byte> WriteInPlace(string kind, ref Utf8JsonReader reader)
+    {
+        var rules = RulesByKind.GetValueOrDefault(kind, DefaultRules);
+        _memberCount = 0;
+        _nameLength = 0;
+        _length = 0;
+        _depthBase = reader.CurrentDepth;
+        // The other writers' reader refuses 63 nested levels; short of that, this one refuses early, to be safe.
+        _depthLimit = MaxDepth - 3;
+        ReadValue(ref reader, rules, rules);
+        return Written;
+    }
+
+    /// <summary>What the last one-tokenization <see cref="Write(string, ReadOnlySpan{byte})"/> wrote.</summary>
+    public ReadOnlySpan<byte> Written => _out.AsSpan(0, _length);
+
+    private void ReadValue(ref Utf8JsonReader reader, PathNode root, PathNode? path)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                CheckDepth(ref reader);
+                ReadObject(ref reader, root, path);
+                break;
+            case JsonTokenType.StartArray:
+                CheckDepth(ref reader);
+                Put((byte)'[');
+                var items = path?.Step((byte)'[')?.Step((byte)']');
+                var first = true;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (!first)
+                    {
+                        Put((byte)',');
+                    }
+                    first = false;
+                    ReadValue(ref reader, root, items);
+                }
+                Put((byte)']');
+                break;
+            case JsonTokenType.String:
+                if (!reader.ValueIsEscaped)
+                {
+                    // Unescaped JSON strings hold no quote, backslash or control, and the input is valid UTF-8: already canonical.
+                    var raw = reader.ValueSpan;
+                    var span = Reserve(raw.Length + 2);
+                    span[0] = (byte)'"';
+                    raw.CopyTo(span[1..]);
+                    span[raw.Length + 1] = (byte)'"';
+                    _length += raw.Length + 2;
+                }
+                else
+                {
+                    CanonicalJson.WriteString(reader.GetString(), _output);
+                }
+                break;
+            case JsonTokenType.Number:
+                CanonicalJson.WriteNumber(reader.ValueSpan, _output);
+                break;
+            case JsonTokenType.True:
+                PutBytes("true"u8);
+                break;
+            case JsonTokenType.False:
+                PutBytes("false"u8);
+                break;
+            default:
+                PutBytes("null"u8);
+                break;
+        }
+    }
+
+    private void ReadObject(ref Utf8JsonReader reader, PathNode root, PathNode? path)
+    {
+        var start = _memberCount;
+        var namesStart = _nameLength;
+        var keep = path?.KeepOnly;
+        Put((byte)'{');
+        var regionStart = _length;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var nameAt = _nameLength;
+            if (!reader.ValueIsEscaped)
+            {
+                AppendName(reader.ValueSpan);
+            }
+            else
+            {
+                // Decoding throws on a lone surrogate, as the other writer does for every name it walks.
+                AppendName(Encoding.UTF8.GetBytes(reader.GetString()!));
+            }
+            var name = _names.AsSpan(nameAt, _nameLength - nameAt);
+            reader.Read();
+            if (keep is not null && !Contains(keep, name))
+            {
+                Skip(ref reader);
+                continue;
+            }
+            var child = path;
+            if (child is not null && !ReferenceEquals(child, root))
+            {
+                child = child.Step((byte)'.');
+            }
+            for (var i = 0; child is not null && i < name.Length; i++)
+            {
+                child = child.Step(name[i]);
+            }
+            if (child is { Drop: true })
+            {
+                Skip(ref reader);
+                continue;
+            }
+            if (_memberCount == _placed.Length)
+            {
+                Array.Resize(ref _placed, _placed.Length * 2);
+            }
+            if (_memberCount > start)
+            {
+                Put((byte)',');
+            }
+            var at = _length;
+            CanonicalJson.WriteUtf8String(name, _output);
+            Put((byte)':');
+            ReadValue(ref reader, root, child);
+            _placed[_memberCount++] = new Placed(nameAt, name.Length, at, _length);
+        }
+        var count = _memberCount - start;
+        var sorted = true;
+        for (var i = start + 1; i < start + count && sorted; i++)
+        {
+            sorted = Compare(_placed[i - 1], _placed[i]) < 0;
+        }
+        if (!sorted)
+        {
+            // Few members as a rule: an insertion sort. Names are unique (or refused), so any sort gives this order.
+            for (var i = start + 1; i < start + count; i++)
+            {
+                var member = _placed[i];
+                var j = i - 1;
+                for (; j >= start; j--)
+                {
+                    var order = Compare(_placed[j], member);
+                    if (order == 0)
+                    {
+                        throw new JsonCanonicalizationException($"duplicate member name \"{Encoding.UTF8.GetString(_names, member.NameAt, member.NameLength)}\"");
+                    }
+                    if (order < 0)
+                    {
+                        break;
+                    }
+                    _placed[j + 1] = _placed[j];
+                }
+                _placed[j + 1] = member;
+            }
+            // The members as written, then back in canonical order: the region keeps its length.
+            var region = _length - regionStart;
+            if (_scratch.Length < region)
+            {
+                _scratch = new byte[Math.Max(region, _scratch.Length * 2)];
+            }
+            _out.AsSpan(regionStart, region).CopyTo(_scratch);
+            var to = regionStart;
+            for (var i = start; i < start + count; i++)
+            {
+                if (i > start)
+                {
+                    _out[to++] = (byte)',';
+                }
+                var member = _placed[i];
+                var length = member.End - member.Start;
+                _scratch.AsSpan(member.Start - regionStart, length).CopyTo(_out.AsSpan(to));
+                to += length;
+            }
+        }
+        Put((byte)'}');
+        _memberCount = start;
+        _nameLength = namesStart;
+    }
+
+    private void CheckDepth(ref Utf8JsonReader reader)
+    {
+        if (reader.CurrentDepth - _depthBase >= _depthLimit)
+        {
+            throw new JsonException($"nesting deeper than {_depthLimit} levels");
+        }
+    }
+
+    // A dropped value is only read; in place, its nesting is checked as the other writers' reader checks it.
+    private void Skip(ref Utf8JsonReader reader)
+    {
+        if (_depthLimit == int.MaxValue)
+        {
+            reader.Skip();
+            return;
+        }
+        if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+        {
+            return;
+        }
+        var depth = reader.CurrentDepth;
+        CheckDepth(ref reader);
+        while (reader.Read())
+        {
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                CheckDepth(ref reader);
+            }
+            else if (reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray && reader.CurrentDepth == depth)
+            {
+                return;
+            }
+        }
+        throw new JsonException("the JSON ends inside a value");
+    }
+
+    private int Compare(Placed x, Placed y) =>
+        CompareUtf16Order(_names.AsSpan(x.NameAt, x.NameLength), _names.AsSpan(y.NameAt, y.NameLength));
+
+    private Span<byte> Reserve(int length)
+    {
+        if (_length + length > _out.Length)
+        {
+            Array.Resize(ref _out, Math.Max(_out.Length * 2, _length + length));
+        }
+        return _out.AsSpan(_length);
+    }
+
+    private void Put(byte b)
+    {
+        Reserve(1)[0] = b;
+        _length++;
+    }
+
+    private void PutBytes(ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(Reserve(bytes.Length));
+        _length += bytes.Length;
+    }
+
+    /// <summary>Lets CanonicalJson's writers append to the output array.</summary>
+    private sealed class OutputWriter(CanonicalEvidence owner) : IBufferWriter<byte>
+    {
+        public void Advance(int count) => owner._length += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            owner.Reserve(Math.Max(sizeHint, 1));
+            return owner._out.AsMemory(owner._length);
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0) => owner.Reserve(Math.Max(sizeHint, 1));
+    }
 
     /// <summary>Writes the canonical evidence JSON of <paramref name="utf8Json"/>, an object of <paramref name="kind"/>, to <paramref name="output"/>.</summary>
     public void Write(string kind, ReadOnlyMemory<byte> utf8Json, IBufferWriter<byte> output)
@@ -239,6 +542,9 @@ internal sealed class CanonicalEvidence
     }
 
     private readonly record struct Member(JsonElement Value, int NameAt, int NameLength, PathNode? Path);
+
+    // A member the one-reading writer wrote ("name":value) at Start..End of its output.
+    private readonly record struct Placed(int NameAt, int NameLength, int Start, int End);
 
     private sealed class MemberOrder(CanonicalEvidence owner) : IComparer<Member>
     {

@@ -87,6 +87,19 @@ public sealed class ChangeRecorder(LedgerWriter writer, TimeProvider? clock = nu
         }
     }
 
+    /// <summary>Records one change read from line <paramref name="line"/>, whose entry body is already written (<see cref="Entries.ChangeBodyWriter"/>).</summary>
+    internal void Record(ClusterChange change, byte[] body, long line)
+    {
+        lock (_lock)
+        {
+            writer.Append(_entries.Change(change, body, Now()));
+            Changes++;
+            _byKind[change.Kind] = _byKind.GetValueOrDefault(change.Kind) + 1;
+            _sourceLine = line;
+            CommitIfDue();
+        }
+    }
+
     /// <summary>Records a gap read from line <paramref name="line"/> of the file given to <see cref="ReadingFrom"/>.</summary>
     public void Gap(long fromUnixNanos, long toUnixNanos, string reason, long line)
     {

@@ -75,6 +75,8 @@ public static class ChangeReplay
             try
             {
                 var reader = new LineReader(stream);
+                // The entries' bodies are written here too, from the line's bytes: the object is never decoded to text.
+                var bodies = new Entries.ChangeBodyWriter();
                 var batch = new List<Parsed>(64);
                 while (reader.Next(out var line))
                 {
@@ -82,15 +84,15 @@ public static class ChangeReplay
                     var number = reader.LineNumber;
                     if (number <= resumeAfter || line.Trim(" \t\r"u8).IsEmpty)
                     {
-                        batch.Add(new Parsed(number, default, null, null));
+                        batch.Add(new Parsed(number, default, null, null, null));
                     }
-                    else if (ChangeLines.TryRead(line, out var read, out var error))
+                    else if (ReadLine(bodies, line, out var read, out var error, out var body))
                     {
-                        batch.Add(new Parsed(number, read, null, null));
+                        batch.Add(new Parsed(number, read, null, null, body));
                     }
                     else
                     {
-                        batch.Add(new Parsed(number, default, error, SHA256.HashData(line)));
+                        batch.Add(new Parsed(number, default, error, SHA256.HashData(line), null));
                     }
                     if (batch.Count == batch.Capacity)
                     {
@@ -130,7 +132,7 @@ public static class ChangeReplay
         {
             foreach (var batch in parsed.GetConsumingEnumerable(cancellationToken))
             {
-                foreach (var (number, read, error, sha256) in batch)
+                foreach (var (number, read, error, sha256, body) in batch)
                 {
                     if (number <= resumeAfter)
                     {
@@ -147,7 +149,7 @@ public static class ChangeReplay
                     else if (read.Change is { } change)
                     {
                         lastTime = change.Time;
-                        recorder.Record(change, number);
+                        recorder.Record(change, body!, number);
                     }
                     else if (read.GapReason is not null)
                     {
@@ -159,7 +161,34 @@ public static class ChangeReplay
         }
     }
 
-    private readonly record struct Parsed(long Line, ChangeLine Read, string? Error, byte[]? Sha256);
+    /// <summary>
+    /// Reads one line of a change file (<see cref="ChangeLines"/>) and writes a change's entry body from the line's bytes:
+    /// in the same pass as the line when it can, else from the object's bytes; the same body either way.
+    /// </summary>
+    internal static bool ReadLine(Entries.ChangeBodyWriter bodies, ReadOnlySpan<byte> line, out ChangeLine read, out string? error, out byte[]? body)
+    {
+        body = null;
+        if (System.Text.Unicode.Utf8.IsValid(line) && ChangeLines.TryRead(line, bodies.InPlace(), out read, out error, out var objectJson))
+        {
+            // The object was read with the line, in one pass (the common case).
+            if (read.Change is { } change)
+            {
+                body = bodies.WrittenInPlace(change) ?? (objectJson is { } at ? bodies.Write(change, line[at]) : bodies.Write(change));
+            }
+            return true;
+        }
+        if (ChangeLines.TryRead(line, out read, out error, out objectJson))
+        {
+            if (read.Change is { } change)
+            {
+                body = objectJson is { } at ? bodies.Write(change, line[at]) : bodies.Write(change);
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private readonly record struct Parsed(long Line, ChangeLine Read, string? Error, byte[]? Sha256, byte[]? Body);
 
     private static bool StillMatches(string stored, byte[] head)
     {

@@ -14,11 +14,12 @@ public sealed class EvidenceWriter
     private readonly CanonicalEvidence _canonical = new();
     private byte[] _utf8 = new byte[4096];
     private int _utf8Length;
+    private bool _fast;
 
-    /// <summary>The evidence written by the last successful <see cref="Write"/>.</summary>
-    public ReadOnlySpan<byte> Evidence => _evidence.WrittenSpan;
+    /// <summary>The evidence written by the last successful <see cref="Write(string, string)"/>.</summary>
+    public ReadOnlySpan<byte> Evidence => _fast ? _canonical.Written : _evidence.WrittenSpan;
 
-    /// <summary>The object's text as UTF-8, as given to the last <see cref="Write"/>.</summary>
+    /// <summary>The object's text as UTF-8, as given to the last <see cref="Write(string, string)"/>.</summary>
     public ReadOnlySpan<byte> Utf8 => _utf8.AsSpan(0, _utf8Length);
 
     /// <summary>Writes the evidence of an object of <paramref name="kind"/>; null when written, else why there is none.</summary>
@@ -31,8 +32,55 @@ public sealed class EvidenceWriter
             _utf8 = new byte[Math.Max(length, _utf8.Length * 2)];
         }
         _utf8Length = Encoding.UTF8.GetBytes(json, _utf8);
+        return WriteUtf8(kind);
+    }
+
+    /// <summary>
+    /// Writes the evidence of an object given as the UTF-8 bytes of its text (as a change file holds it): the same
+    /// evidence as <see cref="Write(string, string)"/> of the text those bytes decode to.
+    /// </summary>
+    public string? Write(string kind, ReadOnlySpan<byte> json)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            // Decoding replaces what is not UTF-8, as reading the text would have.
+            return Write(kind, Encoding.UTF8.GetString(json));
+        }
+        if (_utf8.Length < json.Length)
+        {
+            _utf8 = new byte[Math.Max(json.Length, _utf8.Length * 2)];
+        }
+        json.CopyTo(_utf8);
+        _utf8Length = json.Length;
+        return WriteUtf8(kind);
+    }
+
+    /// <summary>
+    /// Writes the evidence of the object value <paramref name="reader"/> stands on, read in place (its bytes valid UTF-8):
+    /// the evidence <see cref="Write(string, ReadOnlySpan{byte})"/> writes for them. Throws where it cannot be decided so.
+    /// </summary>
+    public void WriteInPlace(string kind, ref Utf8JsonReader reader)
+    {
+        _fast = false;
+        _canonical.WriteInPlace(kind, ref reader);
+        _fast = true;
+    }
+
+    private string? WriteUtf8(string kind)
+    {
         var utf8 = _utf8.AsMemory(0, _utf8Length);
         _evidence.ResetWrittenCount();
+        _fast = true;
+        try
+        {
+            _canonical.Write(kind, utf8.Span);
+            return null;
+        }
+        catch (Exception e) when (e is JsonException or Ledger.Canonical.JsonCanonicalizationException or InvalidOperationException or ArgumentException)
+        {
+            // Not decided in one reading (which may refuse more than it must): the document writer, then the reference way.
+        }
+        _fast = false;
         try
         {
             _canonical.Write(kind, utf8, _evidence);

@@ -26,8 +26,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
 {
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly Utf8JsonWriter _writer = new(Stream.Null);
-    private readonly ArrayBufferWriter<byte> _body = new(4096);
-    private readonly Changes.EvidenceWriter _evidence = new();
+    private readonly ChangeBodyWriter _bodies = new();
     private readonly Dictionary<(Verdict, Agreement, bool, string?, string?), byte[]> _decisions = [];
     private readonly Dictionary<DirectionDecision, uint> _directions = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<EndpointKey, uint> _endpoints = [];
@@ -198,75 +197,22 @@ public sealed class EntryBuilder(FragmentTable fragments)
 
     /// <summary>
     /// The entry of one change to a cluster object: policy-change for NetworkPolicy and admin policies, inventory-change
-    /// for the rest. Its content is kept whole in the row's body (canonical JSON): what changed, how, when (or within
-    /// which interval), who changed it when known, where it was learned, and the object as <see cref="Changes.ObjectEvidence"/> keeps it.
+    /// for the rest. Its content is kept whole in the row's body (canonical JSON, see <see cref="ChangeBodyWriter"/>).
     /// </summary>
-    public EntryRow Change(ClusterChange change, long observedAt)
-    {
-        var row = new EntryRow { Time = change.Time, ObservedAt = observedAt };
-        string? objectError = null;
-        if (change.ObjectJson is { } json)
-        {
-            objectError = _evidence.Write(change.Kind, json);
-        }
+    public EntryRow Change(ClusterChange change, long observedAt) => Change(change, _bodies.Write(change), observedAt);
 
-        // The body is written in its canonical form directly: members in RFC 8785 order (UTF-16 code units of the names).
-        var o = _body;
-        o.ResetWrittenCount();
-        o.Write("{"u8);
-        Member(o, "name"u8, change.Name, first: true);
-        Member(o, "namespace"u8, change.Namespace);
-        if (change.NotBefore is long.MinValue)
-        {
-            o.Write(",\"notBefore\":null"u8); // since some unknown time: first seen by a snapshot that gave no creation time
-        }
-        else if (change.NotBefore is { } notBefore)
-        {
-            Member(o, "notBefore"u8, new Timestamp(notBefore, 9).ToString());
-        }
-        if (change.ObjectJson is not null && objectError is null)
-        {
-            o.Write(",\"object\":"u8);
-            o.Write(_evidence.Evidence);
-        }
-        if (objectError is not null)
-        {
-            // Kept as it came, with the reason: the ledger loses nothing, and the history skips what it cannot read.
-            o.Write(",\"objectError\":"u8);
-            Ledger.Canonical.CanonicalJson.WriteUtf8String(System.Text.Encoding.UTF8.GetBytes(objectError), o);
-        }
-        Member(o, "objectKind"u8, change.Kind);
-        if (objectError is not null)
-        {
-            o.Write(",\"objectText\":"u8);
-            Ledger.Canonical.CanonicalJson.WriteUtf8String(_evidence.Utf8, o);
-        }
-        Member(o, "origin"u8, change.Origin);
-        Member(o, "resourceVersion"u8, change.ResourceVersion);
-        Member(o, "type"u8, change.Type switch { ChangeType.Added => "added", ChangeType.Modified => "modified", _ => "deleted" });
-        Member(o, "uid"u8, change.Uid);
-        Member(o, "user"u8, change.User);
-        o.Write("}"u8);
-        row.Body = o.WrittenSpan.ToArray();
+    /// <summary>The entry of one change whose body <see cref="ChangeBodyWriter"/> has already written (elsewhere, e.g. on another thread).</summary>
+    public EntryRow Change(ClusterChange change, byte[] body, long observedAt)
+    {
+        ArgumentNullException.ThrowIfNull(change);
         var policy = change.Kind is ObjectKinds.NetworkPolicy or ObjectKinds.AdminNetworkPolicy or ObjectKinds.BaselineAdminNetworkPolicy;
-        row.Template = policy ? (_policyChange ??= ChangeTemplate("policy-change")) : (_inventoryChange ??= ChangeTemplate("inventory-change"));
-        return row;
-    }
-
-    private static void Member(ArrayBufferWriter<byte> o, ReadOnlySpan<byte> name, string? value, bool first = false)
-    {
-        if (value is null)
+        return new EntryRow
         {
-            return;
-        }
-        if (!first)
-        {
-            o.Write(","u8);
-        }
-        o.Write("\""u8);
-        o.Write(name);
-        o.Write("\":"u8);
-        Ledger.Canonical.CanonicalJson.WriteString(value, o);
+            Time = change.Time,
+            ObservedAt = observedAt,
+            Body = body,
+            Template = policy ? (_policyChange ??= ChangeTemplate("policy-change")) : (_inventoryChange ??= ChangeTemplate("inventory-change")),
+        };
     }
 
     /// <summary>A gap entry for an interval in which cluster changes may have been missed (a watch that was down).</summary>

@@ -243,7 +243,7 @@ public sealed class CanonicalEvidenceTests
         "1e400", "true", "false", "null", "\"\"", "\"x\"", "\"é😀\"", "\"\\u00e9\"", "\"\\ud83d\\ude00\"", "\"\\ud800\"", "\"a\\tb\\u0001\\/\"", "\"\u2028\"",
     ];
 
-    private static string RandomJson(Random random)
+    internal static string RandomJson(Random random)
     {
         var sb = new StringBuilder();
         Value(sb, random, 0);
