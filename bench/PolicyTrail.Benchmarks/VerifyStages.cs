@@ -24,6 +24,15 @@ internal static class VerifyStages
             }
             return rows.Count;
         });
+        Time("read rows (store.ReadEntriesAsStored)", () =>
+        {
+            var count = 0;
+            foreach (var row in store.ReadEntriesAsStored())
+            {
+                count += row.LeafTag == 42 ? 2 : 1;
+            }
+            return count;
+        });
         var buffer = new ArrayBufferWriter<byte>(4096);
         long bytes = 0;
         Time("rebuild entry bytes", () =>

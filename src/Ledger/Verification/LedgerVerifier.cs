@@ -54,6 +54,15 @@ public static class LedgerVerifier
     /// </summary>
     public static VerificationResult Verify(ILedgerStore store, NoteVerifier key, IReadOnlyList<string> keptCheckpoints, Action<long>? progress = null, CancellationToken cancellationToken = default)
     {
+        // Rows as stored come without a sort and are index order in an untouched store, so an intact log passes in
+        // one pass. Anything found wrong is found again over rows in index order (as the store's contract reads them),
+        // so the problem named is the first in index order, whatever order the rows were stored in.
+        var asStored = Verify(store, key, keptCheckpoints, asStored: true, progress, cancellationToken);
+        return asStored.Intact ? asStored : Verify(store, key, keptCheckpoints, asStored: false, progress, cancellationToken);
+    }
+
+    private static VerificationResult Verify(ILedgerStore store, NoteVerifier key, IReadOnlyList<string> keptCheckpoints, bool asStored, Action<long>? progress, CancellationToken cancellationToken)
+    {
         var state = store.LoadState();
         if (state is null)
         {
@@ -132,7 +141,7 @@ public static class LedgerVerifier
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // Sizes some checkpoint is compared at: a chunk with one strictly inside it is folded leaf by leaf.
         var sizes = opened.Select(o => o.Checkpoint.Size).Concat(kept.Select(k => k.Size)).Where(s => s % ChunkSize != 0).ToHashSet();
-        foreach (var chunk in Chunks(store, fragments, stop))
+        foreach (var chunk in Chunks(asStored ? store.ReadEntriesAsStored() : store.ReadEntries(0, long.MaxValue), fragments, stop))
         {
             var start = expected;
             for (var i = 0; i < chunk.Count; i++)
@@ -299,7 +308,7 @@ public static class LedgerVerifier
 
     // Rows are read on one thread, 1,024 to a chunk as the tree's stored subtrees are; each chunk is rebuilt, hashed
     // and folded to its subtree root on whichever core is free (chunks are independent), and they come back in order.
-    private static IEnumerable<Chunk> Chunks(ILedgerStore store, IFragmentSource fragments, CancellationTokenSource stop)
+    private static IEnumerable<Chunk> Chunks(IEnumerable<EntryRow> rows, IFragmentSource fragments, CancellationTokenSource stop)
     {
         const int ChunksPerBatch = 8;
         using var batches = new System.Collections.Concurrent.BlockingCollection<Chunk[]>(boundedCapacity: 4);
@@ -309,7 +318,7 @@ public static class LedgerVerifier
             {
                 var batch = new List<Chunk>(ChunksPerBatch);
                 var chunk = new Chunk();
-                foreach (var row in store.ReadEntries(0, long.MaxValue))
+                foreach (var row in rows)
                 {
                     chunk.Rows[chunk.Count++] = row;
                     if (chunk.Count < ChunkSize)
