@@ -48,9 +48,7 @@ public static class MerkleHash
         {
             throw new ArgumentException("a prefixed leaf starts with the byte 0x00", nameof(prefixedEntry));
         }
-        var hash = Sha256;
-        hash.AppendData(prefixedEntry);
-        hash.GetHashAndReset(destination);
+        Hash(prefixedEntry, destination);
     }
 
     /// <summary>
@@ -71,7 +69,6 @@ public static class MerkleHash
         }
         Span<byte> pair = stackalloc byte[1 + 2 * Size];
         pair[0] = 0x01;
-        var hash = Sha256;
         // The first level reads the leaves, the others fold the scratch in place (node j is written after 2j and 2j+1 were read).
         var from = leaves;
         for (var width = count / 2; width >= 1; width /= 2)
@@ -79,11 +76,23 @@ public static class MerkleHash
             for (var j = 0; j < width; j++)
             {
                 from.Slice(2 * j * Size, 2 * Size).CopyTo(pair[1..]);
-                hash.AppendData(pair);
-                hash.GetHashAndReset(width == 1 ? destination : scratch.Slice(j * Size, Size));
+                Hash(pair, width == 1 ? destination : scratch.Slice(j * Size, Size));
             }
             from = scratch;
         }
+    }
+
+    // SHA-256 into a span: libcrypto's one-shot where there is one, else the thread's reusable hash.
+    private static void Hash(ReadOnlySpan<byte> data, Span<byte> destination)
+    {
+        if (NativeSha256.Available)
+        {
+            NativeSha256.HashData(data, destination);
+            return;
+        }
+        var hash = Sha256;
+        hash.AppendData(data);
+        hash.GetHashAndReset(destination);
     }
 
     /// <summary>Interior node hash: SHA-256(0x01 || left || right).</summary>
