@@ -141,7 +141,8 @@ public static class LedgerVerifier
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // Sizes some checkpoint is compared at: a chunk with one strictly inside it is folded leaf by leaf.
         var sizes = opened.Select(o => o.Checkpoint.Size).Concat(kept.Select(k => k.Size)).Where(s => s % ChunkSize != 0).ToHashSet();
-        foreach (var chunk in Chunks(asStored ? store.ReadEntriesAsStored() : store.ReadEntries(0, long.MaxValue), fragments, stop))
+        var packed = PackedFragments.Of(fragments);
+        foreach (var chunk in Chunks(asStored ? store.ReadEntriesAsStored() : store.ReadEntries(0, long.MaxValue), packed, stop))
         {
             var start = expected;
             for (var i = 0; i < chunk.Count; i++)
@@ -297,6 +298,44 @@ public static class LedgerVerifier
         public int Count;
 
         public ReadOnlySpan<byte> Leaf(int i) => Leaves.AsSpan(i * MerkleHash.Size, MerkleHash.Size);
+    }
+
+    // The templates' texts back to back in one array: rebuilding reads several per entry, and following a reference to a
+    // separate array for each (its header first) cost more than writing the bytes.
+    private sealed class PackedFragments : IFragmentSource
+    {
+        private readonly byte[] _texts;
+        private readonly int[] _starts;
+
+        private PackedFragments(FragmentTable table, int length)
+        {
+            _starts = new int[table.Count + 1];
+            _texts = new byte[length];
+            var at = 0;
+            for (var id = 0; id < table.Count; id++)
+            {
+                var text = table.Get((uint)id);
+                _starts[id] = at;
+                text.CopyTo(_texts.AsSpan(at));
+                at += text.Length;
+            }
+            _starts[table.Count] = at;
+        }
+
+        // Texts beyond one array's reach (never seen: real stores hold megabytes) stay in the table.
+        public static IFragmentSource Of(FragmentTable table)
+        {
+            long length = 0;
+            for (var id = 0; id < table.Count; id++)
+            {
+                length += table.Get((uint)id).Length;
+            }
+            return length <= Array.MaxLength ? new PackedFragments(table, (int)length) : table;
+        }
+
+        public ReadOnlySpan<byte> Get(uint id) => id < (uint)(_starts.Length - 1)
+            ? _texts.AsSpan(_starts[id], _starts[id + 1] - _starts[id])
+            : throw new KeyNotFoundException($"fragment {id} does not exist (the store has {_starts.Length - 1})");
     }
 
     // Scratch of one hashing thread: the entry bytes being rebuilt and half a chunk of interior nodes.
