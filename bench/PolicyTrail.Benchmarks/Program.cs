@@ -92,6 +92,11 @@ if (args.Length > 2 && args[0] is "sql" or "sql-write")
     return 0;
 }
 // "store-size FILE [entries] [seed]" appends synthetic flow entries to a new DuckDB store and prints bytes per entry.
+// "verify-stages FILE [entries]" times verify's stages apart on one thread (read, rebuild, leaf hash, tree).
+if (args.Length > 1 && args[0] == "verify-stages")
+{
+    return VerifyStages.Run(args[1], args.Length > 2 ? long.Parse(args[2], CultureInfo.InvariantCulture) : long.MaxValue);
+}
 // "read-entries FILE" times a bare ordered read of every entry through the store contract (verify's reading share).
 if (args.Length > 1 && args[0] == "read-entries")
 {

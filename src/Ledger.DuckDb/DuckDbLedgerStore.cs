@@ -317,6 +317,23 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     public IEnumerable<EntryRow> ReadEntries(long from, long to) => to <= from ? [] : Ranged(from, to - 1, "", [], null);
 
     /// <inheritdoc />
+    /// <remarks>
+    /// One streamed scan without ORDER BY: DuckDB keeps insertion order on a plain scan, so rows come in the order they
+    /// were appended without the per-block sorts of <see cref="ReadEntries"/>; the connection stays busy until the
+    /// enumeration ends.
+    /// </remarks>
+    public IEnumerable<EntryRow> ReadEntriesAsStored()
+    {
+        using var command = Command($"SELECT {(_layout == 1 ? EntryColumnsReadV1 : EntryColumns)} FROM entries");
+        command.UseStreamingMode = true;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return ReadRow(reader);
+        }
+    }
+
+    /// <inheritdoc />
     public IEnumerable<EntryRow> Query(EntryFilter filter)
     {
         ArgumentNullException.ThrowIfNull(filter);

@@ -41,6 +41,60 @@ public static class MerkleHash
         return hash.GetHashAndReset();
     }
 
+    /// <summary>Leaf hash of bytes that already start with the 0x00 prefix, written into <paramref name="destination"/> (32 bytes).</summary>
+    public static void LeafOfPrefixed(ReadOnlySpan<byte> prefixedEntry, Span<byte> destination)
+    {
+        if (prefixedEntry.IsEmpty || prefixedEntry[0] != 0x00)
+        {
+            throw new ArgumentException("a prefixed leaf starts with the byte 0x00", nameof(prefixedEntry));
+        }
+        Hash(prefixedEntry, destination);
+    }
+
+    /// <summary>
+    /// Root of the perfect subtree over <paramref name="leaves"/> (a power of two of 32-byte leaf hashes, back to back),
+    /// written into <paramref name="destination"/>; <paramref name="scratch"/> holds at least half of the leaves' bytes.
+    /// </summary>
+    public static void PerfectRoot(ReadOnlySpan<byte> leaves, Span<byte> scratch, Span<byte> destination)
+    {
+        var count = leaves.Length / Size;
+        if (count == 0 || leaves.Length % Size != 0 || (count & (count - 1)) != 0 || scratch.Length < leaves.Length / 2)
+        {
+            throw new ArgumentException($"a perfect subtree has a power of two of {Size}-byte leaves and scratch for half of them (got {leaves.Length} and {scratch.Length} bytes)");
+        }
+        if (count == 1)
+        {
+            leaves[..Size].CopyTo(destination);
+            return;
+        }
+        Span<byte> pair = stackalloc byte[1 + 2 * Size];
+        pair[0] = 0x01;
+        // The first level reads the leaves, the others fold the scratch in place (node j is written after 2j and 2j+1 were read).
+        var from = leaves;
+        for (var width = count / 2; width >= 1; width /= 2)
+        {
+            for (var j = 0; j < width; j++)
+            {
+                from.Slice(2 * j * Size, 2 * Size).CopyTo(pair[1..]);
+                Hash(pair, width == 1 ? destination : scratch.Slice(j * Size, Size));
+            }
+            from = scratch;
+        }
+    }
+
+    // SHA-256 into a span: libcrypto's one-shot where there is one, else the thread's reusable hash.
+    private static void Hash(ReadOnlySpan<byte> data, Span<byte> destination)
+    {
+        if (NativeSha256.Available)
+        {
+            NativeSha256.HashData(data, destination);
+            return;
+        }
+        var hash = Sha256;
+        hash.AppendData(data);
+        hash.GetHashAndReset(destination);
+    }
+
     /// <summary>Interior node hash: SHA-256(0x01 || left || right).</summary>
     public static byte[] Node(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
     {

@@ -64,6 +64,32 @@ public sealed class TreeBuilder
         return completed;
     }
 
+    /// <summary>
+    /// Appends a whole perfect subtree of 2^<paramref name="height"/> leaves by its root, as if its leaves were appended
+    /// one by one; the tree's size must be a multiple of 2^<paramref name="height"/>.
+    /// </summary>
+    public void AppendSubtree(ReadOnlySpan<byte> root, int height)
+    {
+        if (root.Length != MerkleHash.Size)
+        {
+            throw new ArgumentException($"a subtree root is {MerkleHash.Size} bytes (got {root.Length})", nameof(root));
+        }
+        if (height is < 0 or > 62 || (Size & ((1L << height) - 1)) != 0)
+        {
+            throw new ArgumentException($"a subtree of height {height} cannot follow {Size} leaves", nameof(height));
+        }
+        var current = root.ToArray();
+        // The frontier's smallest subtrees are at least this high: merge while the carried one has a twin on its left.
+        for (var size = Size >> height; (size & 1) == 1; size >>= 1)
+        {
+            var left = _subtrees[^1];
+            _subtrees.RemoveAt(_subtrees.Count - 1);
+            current = MerkleHash.Node(left, current);
+        }
+        _subtrees.Add(current);
+        Size += 1L << height;
+    }
+
     /// <summary>Root hash of the tree of the leaves appended so far (<see cref="MerkleHash.Empty"/> when none).</summary>
     public byte[] Root()
     {

@@ -54,6 +54,15 @@ public static class LedgerVerifier
     /// </summary>
     public static VerificationResult Verify(ILedgerStore store, NoteVerifier key, IReadOnlyList<string> keptCheckpoints, Action<long>? progress = null, CancellationToken cancellationToken = default)
     {
+        // Rows as stored come without a sort and are index order in an untouched store, so an intact log passes in
+        // one pass. Anything found wrong is found again over rows in index order (as the store's contract reads them),
+        // so the problem named is the first in index order, whatever order the rows were stored in.
+        var asStored = Verify(store, key, keptCheckpoints, asStored: true, progress, cancellationToken);
+        return asStored.Intact ? asStored : Verify(store, key, keptCheckpoints, asStored: false, progress, cancellationToken);
+    }
+
+    private static VerificationResult Verify(ILedgerStore store, NoteVerifier key, IReadOnlyList<string> keptCheckpoints, bool asStored, Action<long>? progress, CancellationToken cancellationToken)
+    {
         var state = store.LoadState();
         if (state is null)
         {
@@ -130,56 +139,82 @@ public static class LedgerVerifier
         var nextCheckpoint = 0;
         long expected = 0;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        foreach (var (row, leaf, rebuildError) in Leaves(store, fragments, stop))
+        // Sizes some checkpoint is compared at: a chunk with one strictly inside it is folded leaf by leaf.
+        var sizes = opened.Select(o => o.Checkpoint.Size).Concat(kept.Select(k => k.Size)).Where(s => s % ChunkSize != 0).ToHashSet();
+        var packed = PackedFragments.Of(fragments);
+        foreach (var chunk in Chunks(asStored ? store.ReadEntriesAsStored() : store.ReadEntries(0, long.MaxValue), packed, stop))
         {
-            if (row.Index != expected)
+            var start = expected;
+            for (var i = 0; i < chunk.Count; i++)
             {
-                var problem = row.Index < expected
-                    ? $"entry {row.Index} appears more than once (or out of order): a row was inserted or copied"
-                    : $"entry {expected} is missing (the next stored entry is {row.Index}): a row was deleted";
-                return Fail(origin, checkpoints.Count, problem, index: Math.Min(row.Index, expected), entries: expected);
-            }
-            if (rebuildError is not null)
-            {
-                return Fail(origin, checkpoints.Count, $"entry {row.Index}: cannot be rebuilt: {rebuildError}", index: row.Index, entries: expected);
-            }
-            if (BinaryPrimitives.ReadUInt32BigEndian(leaf) != row.LeafTag)
-            {
-                return Fail(origin, checkpoints.Count, $"entry {row.Index}: its content does not hash to the leaf recorded when it was appended: a field was edited, or the row moved", index: row.Index, entries: expected);
-            }
-            var completed = tree.Append(leaf, LedgerWriter.SubtreeHeight);
-            expected++;
-            if (completed is { } root)
-            {
-                var start = expected - ChunkSize;
-                if (recorded.TryGetValue(start, out var hash) && !hash.AsSpan().SequenceEqual(root))
+                var row = chunk.Rows[i];
+                expected = start + i;
+                if (row.Index != expected)
                 {
-                    return Fail(origin, checkpoints.Count, $"entries {start}..{expected - 1}: recorded subtree hash differs from the recomputed one: an entry in that range was changed", index: start, entries: expected);
+                    var problem = row.Index < expected
+                        ? $"entry {row.Index} appears more than once (or out of order): a row was inserted or copied"
+                        : $"entry {expected} is missing (the next stored entry is {row.Index}): a row was deleted";
+                    return Fail(origin, checkpoints.Count, problem, index: Math.Min(row.Index, expected), entries: expected);
                 }
-                chunkRoots.Add(root);
-            }
-            while (nextKept < kept.Count && kept[nextKept].Size == expected)
-            {
-                if (!kept[nextKept].RootHash.AsSpan().SequenceEqual(tree.Root()))
+                if (chunk.Errors?[i] is { } rebuildError)
                 {
-                    return Fail(origin, checkpoints.Count, $"kept checkpoint of size {expected}: its signed root differs from the root of the stored entries 0..{expected - 1}: the log was rewritten since it was saved", index: 0, entries: expected);
+                    return Fail(origin, checkpoints.Count, $"entry {row.Index}: cannot be rebuilt: {rebuildError}", index: row.Index, entries: expected);
                 }
-                nextKept++;
-            }
-            while (nextCheckpoint < opened.Count && opened[nextCheckpoint].Checkpoint.Size == expected)
-            {
-                if (!opened[nextCheckpoint].Checkpoint.RootHash.AsSpan().SequenceEqual(tree.Root()))
+                if (BinaryPrimitives.ReadUInt32BigEndian(chunk.Leaf(i)) != row.LeafTag)
                 {
-                    var size = opened[nextCheckpoint].Checkpoint.Size;
-                    var since = nextCheckpoint == 0 ? 0 : opened[nextCheckpoint - 1].Checkpoint.Size;
-                    return Fail(origin, checkpoints.Count, $"checkpoint {nextCheckpoint} (size {size}): signed root differs from the root of the stored entries: an entry in {since}..{size - 1} was changed, removed or reordered", checkpoint: nextCheckpoint, entries: expected);
+                    return Fail(origin, checkpoints.Count, $"entry {row.Index}: its content does not hash to the leaf recorded when it was appended: a field was edited, or the row moved", index: row.Index, entries: expected);
                 }
-                nextCheckpoint++;
             }
-            if ((expected & 0xFFFF) == 0)
+            expected = start;
+            var whole = chunk.Count == ChunkSize && !sizes.Any(s => s > start && s < start + ChunkSize);
+            for (var i = 0; i < chunk.Count; i++)
             {
-                progress?.Invoke(expected);
-                cancellationToken.ThrowIfCancellationRequested();
+                byte[]? completed;
+                if (whole)
+                {
+                    // The workers hashed this chunk's subtree already: fold its root in as the 1,024 leaves would be.
+                    tree.AppendSubtree(chunk.Root, LedgerWriter.SubtreeHeight);
+                    completed = chunk.Root.ToArray();
+                    expected += ChunkSize;
+                    i = chunk.Count;
+                }
+                else
+                {
+                    completed = tree.Append(chunk.Leaf(i), LedgerWriter.SubtreeHeight);
+                    expected++;
+                }
+                if (completed is { } root)
+                {
+                    var first = expected - ChunkSize;
+                    if (recorded.TryGetValue(first, out var hash) && !hash.AsSpan().SequenceEqual(root))
+                    {
+                        return Fail(origin, checkpoints.Count, $"entries {first}..{expected - 1}: recorded subtree hash differs from the recomputed one: an entry in that range was changed", index: first, entries: expected);
+                    }
+                    chunkRoots.Add(root);
+                }
+                while (nextKept < kept.Count && kept[nextKept].Size == expected)
+                {
+                    if (!kept[nextKept].RootHash.AsSpan().SequenceEqual(tree.Root()))
+                    {
+                        return Fail(origin, checkpoints.Count, $"kept checkpoint of size {expected}: its signed root differs from the root of the stored entries 0..{expected - 1}: the log was rewritten since it was saved", index: 0, entries: expected);
+                    }
+                    nextKept++;
+                }
+                while (nextCheckpoint < opened.Count && opened[nextCheckpoint].Checkpoint.Size == expected)
+                {
+                    if (!opened[nextCheckpoint].Checkpoint.RootHash.AsSpan().SequenceEqual(tree.Root()))
+                    {
+                        var size = opened[nextCheckpoint].Checkpoint.Size;
+                        var since = nextCheckpoint == 0 ? 0 : opened[nextCheckpoint - 1].Checkpoint.Size;
+                        return Fail(origin, checkpoints.Count, $"checkpoint {nextCheckpoint} (size {size}): signed root differs from the root of the stored entries: an entry in {since}..{size - 1} was changed, removed or reordered", checkpoint: nextCheckpoint, entries: expected);
+                    }
+                    nextCheckpoint++;
+                }
+                if ((expected & 0xFFFF) == 0)
+                {
+                    progress?.Invoke(expected);
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
             }
         }
         progress?.Invoke(expected);
@@ -253,28 +288,97 @@ public static class LedgerVerifier
         };
     }
 
-    // Rows are read on one thread and rebuilt and hashed on the others, a batch at a time, and come back in order.
-    private static IEnumerable<(EntryRow Row, byte[] Leaf, string? Error)> Leaves(ILedgerStore store, IFragmentSource fragments, CancellationTokenSource stop)
+    // Up to 1,024 consecutive rows as read, with their leaf hashes and, when complete, the root of their subtree.
+    private sealed class Chunk
     {
-        const int BatchSize = 4096;
-        using var batches = new System.Collections.Concurrent.BlockingCollection<EntryRow[]>(boundedCapacity: 8);
+        public readonly EntryRow[] Rows = new EntryRow[ChunkSize];
+        public readonly byte[] Leaves = new byte[ChunkSize * MerkleHash.Size];
+        public readonly byte[] Root = new byte[MerkleHash.Size];
+        public string?[]? Errors;
+        public int Count;
+
+        public ReadOnlySpan<byte> Leaf(int i) => Leaves.AsSpan(i * MerkleHash.Size, MerkleHash.Size);
+    }
+
+    // The templates' texts back to back in one array: rebuilding reads several per entry, and following a reference to a
+    // separate array for each (its header first) cost more than writing the bytes.
+    private sealed class PackedFragments : IFragmentSource
+    {
+        private readonly byte[] _texts;
+        private readonly int[] _starts;
+
+        private PackedFragments(FragmentTable table, int length)
+        {
+            _starts = new int[table.Count + 1];
+            _texts = new byte[length];
+            var at = 0;
+            for (var id = 0; id < table.Count; id++)
+            {
+                var text = table.Get((uint)id);
+                _starts[id] = at;
+                text.CopyTo(_texts.AsSpan(at));
+                at += text.Length;
+            }
+            _starts[table.Count] = at;
+        }
+
+        // Texts beyond one array's reach (never seen: real stores hold megabytes) stay in the table.
+        public static IFragmentSource Of(FragmentTable table)
+        {
+            long length = 0;
+            for (var id = 0; id < table.Count; id++)
+            {
+                length += table.Get((uint)id).Length;
+            }
+            return length <= Array.MaxLength ? new PackedFragments(table, (int)length) : table;
+        }
+
+        public ReadOnlySpan<byte> Get(uint id) => id < (uint)(_starts.Length - 1)
+            ? _texts.AsSpan(_starts[id], _starts[id + 1] - _starts[id])
+            : throw new KeyNotFoundException($"fragment {id} does not exist (the store has {_starts.Length - 1})");
+    }
+
+    // Scratch of one hashing thread: the entry bytes being rebuilt and half a chunk of interior nodes.
+    private sealed class HashScratch
+    {
+        public readonly ArrayBufferWriter<byte> Entry = new(4096);
+        public readonly byte[] Nodes = new byte[ChunkSize / 2 * MerkleHash.Size];
+    }
+
+    // Rows are read on one thread, 1,024 to a chunk as the tree's stored subtrees are; each chunk is rebuilt, hashed
+    // and folded to its subtree root on whichever core is free (chunks are independent), and they come back in order.
+    private static IEnumerable<Chunk> Chunks(IEnumerable<EntryRow> rows, IFragmentSource fragments, CancellationTokenSource stop)
+    {
+        const int ChunksPerBatch = 8;
+        using var batches = new System.Collections.Concurrent.BlockingCollection<Chunk[]>(boundedCapacity: 4);
         var reader = Task.Run(() =>
         {
             try
             {
-                var batch = new List<EntryRow>(BatchSize);
-                foreach (var row in store.ReadEntries(0, long.MaxValue))
+                var batch = new List<Chunk>(ChunksPerBatch);
+                var chunk = new Chunk();
+                foreach (var row in rows)
                 {
-                    batch.Add(row);
-                    if (batch.Count == BatchSize)
+                    chunk.Rows[chunk.Count++] = row;
+                    if (chunk.Count < ChunkSize)
                     {
-                        batches.Add(batch.ToArray(), stop.Token);
+                        continue;
+                    }
+                    batch.Add(chunk);
+                    chunk = new Chunk();
+                    if (batch.Count == ChunksPerBatch)
+                    {
+                        batches.Add([.. batch], stop.Token);
                         batch.Clear();
                     }
                 }
+                if (chunk.Count > 0)
+                {
+                    batch.Add(chunk);
+                }
                 if (batch.Count > 0)
                 {
-                    batches.Add(batch.ToArray(), stop.Token);
+                    batches.Add([.. batch], stop.Token);
                 }
             }
             catch (OperationCanceledException)
@@ -289,28 +393,14 @@ public static class LedgerVerifier
         {
             foreach (var batch in batches.GetConsumingEnumerable(stop.Token))
             {
-                var leaves = new byte[batch.Length][];
-                var errors = new string?[batch.Length];
-                Parallel.For(0, batch.Length, new ParallelOptions { CancellationToken = stop.Token }, () => new ArrayBufferWriter<byte>(2048), (i, _, buffer) =>
+                Parallel.For(0, batch.Length, new ParallelOptions { CancellationToken = stop.Token }, () => new HashScratch(), (c, _, scratch) =>
                 {
-                    try
-                    {
-                        buffer.ResetWrittenCount();
-                        buffer.GetSpan(1)[0] = 0;
-                        buffer.Advance(1);
-                        EntryTemplates.Rebuild(batch[i], fragments, buffer);
-                        leaves[i] = MerkleHash.LeafOfPrefixed(buffer.WrittenSpan);
-                    }
-                    catch (Exception e) when (e is InvalidDataException or KeyNotFoundException)
-                    {
-                        leaves[i] = new byte[MerkleHash.Size];
-                        errors[i] = e.Message;
-                    }
-                    return buffer;
+                    Hash(batch[c], fragments, scratch);
+                    return scratch;
                 }, _ => { });
-                for (var i = 0; i < batch.Length; i++)
+                foreach (var chunk in batch)
                 {
-                    yield return (batch[i], leaves[i], errors[i]);
+                    yield return chunk;
                 }
             }
         }
@@ -318,6 +408,32 @@ public static class LedgerVerifier
         {
             stop.Cancel();
             reader.GetAwaiter().GetResult();
+        }
+    }
+
+    private static void Hash(Chunk chunk, IFragmentSource fragments, HashScratch scratch)
+    {
+        var buffer = scratch.Entry;
+        for (var i = 0; i < chunk.Count; i++)
+        {
+            var leaf = chunk.Leaves.AsSpan(i * MerkleHash.Size, MerkleHash.Size);
+            try
+            {
+                buffer.ResetWrittenCount();
+                buffer.GetSpan(1)[0] = 0;
+                buffer.Advance(1);
+                EntryTemplates.Rebuild(chunk.Rows[i], fragments, buffer);
+                MerkleHash.LeafOfPrefixed(buffer.WrittenSpan, leaf);
+            }
+            catch (Exception e) when (e is InvalidDataException or KeyNotFoundException)
+            {
+                leaf.Clear();
+                (chunk.Errors ??= new string?[ChunkSize])[i] = e.Message;
+            }
+        }
+        if (chunk.Count == ChunkSize)
+        {
+            MerkleHash.PerfectRoot(chunk.Leaves, scratch.Nodes, chunk.Root);
         }
     }
 

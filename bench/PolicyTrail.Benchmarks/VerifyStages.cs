@@ -1,0 +1,144 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using PolicyTrail.Ledger.DuckDb;
+using PolicyTrail.Ledger.Entries;
+using PolicyTrail.Ledger.Merkle;
+
+namespace PolicyTrail.Benchmarks;
+
+/// <summary>Times verify's stages apart on one thread: reading rows, rebuilding entry bytes, leaf hashing, the tree.</summary>
+internal static class VerifyStages
+{
+    /// <summary>Runs every stage over the store's first <paramref name="limit"/> entries and prints wall and CPU time of each.</summary>
+    public static int Run(string path, long limit)
+    {
+        using var store = DuckDbLedgerStore.Open(path, readOnly: true);
+        var fragments = new FragmentTable(store.ReadFragments());
+        var rows = new List<EntryRow>();
+        Time("read rows (store.ReadEntries)", () =>
+        {
+            foreach (var row in store.ReadEntries(0, limit))
+            {
+                rows.Add(row);
+            }
+            return rows.Count;
+        });
+        Time("read rows (store.ReadEntriesAsStored)", () =>
+        {
+            var count = 0;
+            foreach (var row in store.ReadEntriesAsStored())
+            {
+                if (row.Index != count)
+                {
+                    Console.WriteLine($"  as stored: row {count} holds index {row.Index}");
+                    return count;
+                }
+                count++;
+            }
+            return count;
+        });
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        long bytes = 0;
+        Time("rebuild entry bytes", () =>
+        {
+            foreach (var row in rows)
+            {
+                buffer.ResetWrittenCount();
+                EntryTemplates.Rebuild(row, fragments, buffer);
+                bytes += buffer.WrittenCount;
+            }
+            return rows.Count;
+        });
+        Console.WriteLine($"  {bytes / (double)rows.Count:F0} bytes an entry on average");
+        var leaves = new byte[rows.Count][];
+        Time("rebuild + leaf hash (MerkleHash.Leaf)", () =>
+        {
+            for (var i = 0; i < rows.Count; i++)
+            {
+                buffer.ResetWrittenCount();
+                EntryTemplates.Rebuild(rows[i], fragments, buffer);
+                leaves[i] = MerkleHash.Leaf(buffer.WrittenSpan);
+            }
+            return rows.Count;
+        });
+        var leaf = new byte[32];
+        var sink = 0;
+        var prefixed = new ArrayBufferWriter<byte>(4096);
+        Time("rebuild + leaf hash (SHA256.HashData into a span)", () =>
+        {
+            for (var i = 0; i < rows.Count; i++)
+            {
+                prefixed.ResetWrittenCount();
+                prefixed.Write([(byte)0]);
+                EntryTemplates.Rebuild(rows[i], fragments, prefixed);
+                SHA256.HashData(prefixed.WrittenSpan, leaf);
+                sink += leaf[0];
+            }
+            return rows.Count;
+        });
+        Time("tree (TreeBuilder.Append, height 10)", () =>
+        {
+            var tree = new TreeBuilder();
+            foreach (var l in leaves)
+            {
+                tree.Append(l, 10);
+            }
+            sink += tree.Root()[0];
+            return leaves.Length;
+        });
+        var block = new byte[1044];
+        Time("SHA256.HashData of 1,044 bytes", () =>
+        {
+            for (var i = 0; i < 1_000_000; i++)
+            {
+                SHA256.HashData(block, leaf);
+                block[1] = leaf[0];
+            }
+            return 1_000_000;
+        });
+        var incremental = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Time("IncrementalHash of 1,044 bytes", () =>
+        {
+            for (var i = 0; i < 1_000_000; i++)
+            {
+                incremental.AppendData(block);
+                incremental.GetHashAndReset(leaf);
+                block[1] = leaf[0];
+            }
+            return 1_000_000;
+        });
+        var node = new byte[65];
+        Time("SHA256.HashData of 65 bytes (a node)", () =>
+        {
+            for (var i = 0; i < 1_000_000; i++)
+            {
+                SHA256.HashData(node, leaf);
+                node[1] = leaf[0];
+            }
+            return 1_000_000;
+        });
+        Time("IncrementalHash of 65 bytes (a node)", () =>
+        {
+            for (var i = 0; i < 1_000_000; i++)
+            {
+                incremental.AppendData(node);
+                incremental.GetHashAndReset(leaf);
+                node[1] = leaf[0];
+            }
+            return 1_000_000;
+        });
+        Console.WriteLine($"  (sink {sink})");
+        return 0;
+    }
+
+    private static void Time(string what, Func<int> stage)
+    {
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        var count = stage();
+        var wall = clock.Elapsed.TotalSeconds;
+        var used = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        Console.WriteLine($"{what}: {count:N0} in {wall:F2} s wall, {used:F2} s CPU ({count / wall:N0}/s, {wall * 1e6 / count:F2} µs each)");
+    }
+}
