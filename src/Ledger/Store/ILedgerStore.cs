@@ -115,7 +115,7 @@ public sealed record StoredSnapshot(SnapshotInfo Info, byte[] Content);
 /// (<see cref="ILedgerStore.GroupFlows"/>): <see cref="Attempts"/> sums the entries' flow counts (1 for an entry without one);
 /// <see cref="FirstSeen"/> and <see cref="LastSeen"/> are their least and greatest event times (Unix ns).
 /// </summary>
-public sealed record FlowGroup(
+public readonly record struct FlowGroup(
     uint Template, uint? Src, uint? Dst, int? DstPort, uint? Ingress, uint? Egress, long Entries, long Attempts, long FirstSeen, long LastSeen);
 
 /// <summary>How <see cref="ILedgerStore.GroupFlows"/> groups, beyond its defaults.</summary>

@@ -55,10 +55,7 @@ public sealed class AuditAnswers(ILedgerStore store)
             var key = src.Namespace is null && src.Pod is null
                 ? new SourceIdentity(null, null, null, src.Ip)
                 : new SourceIdentity(src.Namespace, src.WorkloadOrPod, src.Pod, src.Ip);
-            if (!rows.TryGetValue(key, out var tally))
-            {
-                rows[key] = tally = new Tally();
-            }
+            ref var tally = ref Row(rows, key);
             tally.Add(g, root.Verdict);
             tally.AddPolicies(Fragments.Side(g.Egress).Deciding);
             tally.AddPolicies(Fragments.Side(g.Ingress).Deciding);
@@ -72,8 +69,11 @@ public sealed class AuditAnswers(ILedgerStore store)
             .ThenBy(r => r.Source.Ip, StringComparer.Ordinal)];
     }
 
-    /// <summary>Which workload pairs communicated among the flows the filter keeps, per destination port and protocol; busiest first.</summary>
-    public IReadOnlyList<TalkerRow> Talkers(EntryFilter filter)
+    /// <summary>
+    /// Which workload pairs communicated among the flows the filter keeps, per destination port and protocol; busiest
+    /// first, the first <paramref name="limit"/> rows only when one is given.
+    /// </summary>
+    public IReadOnlyList<TalkerRow> Talkers(EntryFilter filter, int? limit = null)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var rows = new Dictionary<PairKey, Tally>();
@@ -86,15 +86,16 @@ public sealed class AuditAnswers(ILedgerStore store)
             }
             Row(rows, new PairKey(WorkloadId(g.Src), WorkloadId(g.Dst), g.DstPort ?? PairKey.NoPort, ProtocolId(root.Protocol))).Add(g, root.Verdict);
         }
-        return [.. Busiest(rows).Select(r => new TalkerRow(_workloads[r.Key.Src], _workloads[r.Key.Dst], r.Key.PortOrNull, _protocols[r.Key.Protocol], r.Value.Attempts, r.Value.Allowed, r.Value.Denied))];
+        return [.. Busiest(rows).Take(limit ?? int.MaxValue).Select(r => new TalkerRow(_workloads[r.Key.Src], _workloads[r.Key.Dst], r.Key.PortOrNull, _protocols[r.Key.Protocol], r.Value.Attempts, r.Value.Allowed, r.Value.Denied))];
     }
 
     /// <summary>
     /// Denied attempts among the flows the filter keeps (its verdict is replaced by deny), grouped by source and destination
     /// workload, port and protocol, with the isolating policies; with <paramref name="crossNamespace"/> only those whose
-    /// source and destination are pods of two different namespaces.
+    /// source and destination are pods of two different namespaces. Busiest first, the first <paramref name="limit"/> rows
+    /// only when one is given.
     /// </summary>
-    public IReadOnlyList<DeniedRow> Denied(EntryFilter filter, bool crossNamespace)
+    public IReadOnlyList<DeniedRow> Denied(EntryFilter filter, bool crossNamespace, int? limit = null)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var rows = new Dictionary<PairKey, Tally>();
@@ -116,7 +117,7 @@ public sealed class AuditAnswers(ILedgerStore store)
             {
                 continue;
             }
-            var tally = Row(rows, new PairKey(src, dst, g.DstPort ?? PairKey.NoPort, ProtocolId(root.Protocol)));
+            ref var tally = ref Row(rows, new PairKey(src, dst, g.DstPort ?? PairKey.NoPort, ProtocolId(root.Protocol)));
             tally.Add(g, root.Verdict);
             foreach (var side in new[] { Fragments.Side(g.Egress), Fragments.Side(g.Ingress) })
             {
@@ -126,7 +127,7 @@ public sealed class AuditAnswers(ILedgerStore store)
                 }
             }
         }
-        return [.. Busiest(rows).Select(r => new DeniedRow(_workloads[r.Key.Src], _workloads[r.Key.Dst], r.Key.PortOrNull, _protocols[r.Key.Protocol], r.Value.Attempts, r.Value.First, r.Value.Last, r.Value.SortedPolicies()))];
+        return [.. Busiest(rows).Take(limit ?? int.MaxValue).Select(r => new DeniedRow(_workloads[r.Key.Src], _workloads[r.Key.Dst], r.Key.PortOrNull, _protocols[r.Key.Protocol], r.Value.Attempts, r.Value.First, r.Value.Last, r.Value.SortedPolicies()))];
     }
 
     /// <summary>
@@ -239,10 +240,16 @@ public sealed class AuditAnswers(ILedgerStore store)
         }
     }
 
-    private static Tally Row(Dictionary<PairKey, Tally> rows, PairKey key)
+    // The tally of a row, in place in the dictionary (a new row starts empty).
+    private static ref Tally Row<TKey>(Dictionary<TKey, Tally> rows, TKey key)
+        where TKey : notnull
     {
-        ref var tally = ref CollectionsMarshal.GetValueRefOrAddDefault(rows, key, out _);
-        return tally ??= new Tally();
+        ref var tally = ref CollectionsMarshal.GetValueRefOrAddDefault(rows, key, out var exists);
+        if (!exists)
+        {
+            tally = Tally.Empty;
+        }
+        return ref tally;
     }
 
     // Protocols are few: a row keys them by number (0: none), so that hashing a row's key hashes no string.
@@ -494,18 +501,21 @@ public sealed class AuditAnswers(ILedgerStore store)
         return builder.Build();
     }
 
-    private sealed class Tally
+    // A row's counts, kept in place as a dictionary value: hundreds of thousands of rows make no objects of their own.
+    private struct Tally
     {
         private SortedSet<string>? _policies;
         private IReadOnlyList<string>? _single;
 
+        public static Tally Empty => new() { First = long.MaxValue, Last = long.MinValue };
+
         public long Attempts { get; private set; }
         public long Allowed { get; private set; }
         public long Denied { get; private set; }
-        public long First { get; private set; } = long.MaxValue;
-        public long Last { get; private set; } = long.MinValue;
+        public long First { get; private set; }
+        public long Last { get; private set; }
 
-        public void Add(FlowGroup g, string? verdict)
+        public void Add(in FlowGroup g, string? verdict)
         {
             Attempts = checked(Attempts + g.Attempts);
             if (verdict == "allow")
@@ -537,6 +547,6 @@ public sealed class AuditAnswers(ILedgerStore store)
             _policies.UnionWith(sorted);
         }
 
-        public IReadOnlyList<string> SortedPolicies() => _policies is not null ? [.. _policies] : _single ?? [];
+        public readonly IReadOnlyList<string> SortedPolicies() => _policies is not null ? [.. _policies] : _single ?? [];
     }
 }

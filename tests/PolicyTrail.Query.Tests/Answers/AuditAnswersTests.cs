@@ -91,6 +91,8 @@ public sealed class AuditAnswersTests(AnswerStore fixture) : IClassFixture<Answe
         Assert.Contains(new TalkerRow(World, Web, 8080, "TCP", 1, 0, 1), rows);
         Assert.Contains(new TalkerRow(ApiWorkload, Postgres, 5432, "TCP", 1, 1, 0), rows);
         Assert.DoesNotContain(rows, r => r.Source == ApiWorkload && r.Destination == Web);
+        Assert.Equal(rows.Take(2), new AuditAnswers(store).Talkers(All, limit: 2));
+        Assert.Empty(new AuditAnswers(store).Talkers(All, limit: 0));
 
         var monitoring = new AuditAnswers(store).Talkers(new EntryFilter { Namespace = "monitoring", Kind = EntryKind.Flow });
         Assert.Equal(
@@ -109,6 +111,7 @@ public sealed class AuditAnswersTests(AnswerStore fixture) : IClassFixture<Answe
         var cross = new AuditAnswers(store).Denied(All, crossNamespace: true);
         Assert.Equal([(Web, Postgres), (PrometheusWorkload, Web)], cross.Select(r => (r.Source, r.Destination)));
         Assert.Equal(["frontend/allow-ingress-controller", "frontend/default-deny-ingress"], cross[1].Policies);
+        Assert.Equal(all.Take(2), new AuditAnswers(store).Denied(All, crossNamespace: false, limit: 2), RowComparer.Instance);
         Assert.Empty(new AuditAnswers(store).Denied(new EntryFilter { Since = T(10) }, crossNamespace: true));
     }
 

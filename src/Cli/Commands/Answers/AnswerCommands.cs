@@ -49,7 +49,7 @@ internal sealed class TalkersCommand(Terminal terminal) : Command<AnswerSettings
     public override int Execute(CommandContext context, AnswerSettings settings, CancellationToken cancellationToken)
     {
         using var store = settings.OpenExisting();
-        var rows = AnswerFilter.Limit(new AuditAnswers(store).Talkers(AnswerFilter.Of(settings, store)), settings);
+        var rows = new AuditAnswers(store).Talkers(AnswerFilter.Of(settings, store), AnswerFilter.Rows(settings));
         AnswerOutput.Talkers(terminal.Out, settings.Output, rows);
         terminal.Error.WriteLine($"{rows.Count} pair{(rows.Count == 1 ? "" : "s")}");
         return ExitCodes.Ok;
@@ -69,7 +69,7 @@ internal sealed class DeniedCommand(Terminal terminal) : Command<DeniedSettings>
     public override int Execute(CommandContext context, DeniedSettings settings, CancellationToken cancellationToken)
     {
         using var store = settings.OpenExisting();
-        var rows = AnswerFilter.Limit(new AuditAnswers(store).Denied(AnswerFilter.Of(settings, store), settings.CrossNamespace), settings);
+        var rows = new AuditAnswers(store).Denied(AnswerFilter.Of(settings, store), settings.CrossNamespace, AnswerFilter.Rows(settings));
         AnswerOutput.Denied(terminal.Out, settings.Output, rows);
         terminal.Error.WriteLine($"{rows.Count} denied pair{(rows.Count == 1 ? "" : "s")}{(settings.CrossNamespace ? " across namespaces" : "")}");
         return ExitCodes.Ok;
@@ -113,4 +113,7 @@ internal static class AnswerFilter
     /// <summary>The first --limit rows (all without it).</summary>
     public static IReadOnlyList<T> Limit<T>(IReadOnlyList<T> rows, Ledger.FilterSettings settings) =>
         settings.Limit is { } n && n < rows.Count ? [.. rows.Take((int)n)] : rows;
+
+    /// <summary>How many rows an answer needs to build for <c>--limit</c> (null: all of them).</summary>
+    public static int? Rows(Ledger.FilterSettings settings) => settings.Limit is { } n ? (int)Math.Clamp(n, 0, int.MaxValue) : null;
 }
