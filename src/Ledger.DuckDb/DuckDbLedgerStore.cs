@@ -468,6 +468,12 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         return FlowDays.FindMismatches(_connection);
     }
 
+    /// <inheritdoc />
+    public string? CheckSummaries() => FlowSummaryMismatches() is > 0 and var differing
+        ? $"the day summary (table flow_days) differs from a recount of the entries in {differing} (day, group) key{(differing == 1 ? "" : "s")}: "
+            + "answers read through it are wrong though the entries are intact; delete the row of flow_days_state to have it rebuilt at the next ingest"
+        : null;
+
     /// <summary>The open connection (tests edit tables through it).</summary>
     internal DuckDBConnection Connection => _connection;
 

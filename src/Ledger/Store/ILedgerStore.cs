@@ -52,6 +52,12 @@ public interface ILedgerStore : IDisposable
     /// </summary>
     IReadOnlyList<FlowGroup> GroupFlows(EntryFilter filter, FlowGrouping? grouping = null);
 
+    /// <summary>
+    /// Recounts the summaries the store keeps beside its entries (what <see cref="GroupFlows"/> reads instead of every
+    /// entry) from the entries: null when they agree or the store keeps none, else one line saying what differs.
+    /// </summary>
+    string? CheckSummaries() => null;
+
     /// <summary>Every checkpoint in the order they were written.</summary>
     IReadOnlyList<StoredCheckpoint> ReadCheckpoints();
 

@@ -41,6 +41,22 @@ public sealed class TamperTests(LedgerFixture ledger) : IClassFixture<LedgerFixt
     }
 
     [Fact]
+    public async Task An_edited_day_summary_fails_verify_and_the_answers_it_changed_come_back_after_a_rebuild()
+    {
+        var store = ledger.Copy();
+        var before = await CliRunner.RunAsync("talkers", "--store", store, "-o", "json");
+        var r = await VerifyAfter(store, "UPDATE flow_days SET attempts = attempts + 1000 WHERE rowid = (SELECT min(rowid) FROM flow_days WHERE dst IS NOT NULL)");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("day summary (table flow_days) differs from a recount of the entries in 1 (day, group) key", r.Stdout, StringComparison.Ordinal);
+        // The edit shows in the answers (they read the summary); emptying its state has the next writable open rebuild it.
+        Assert.NotEqual(before.Stdout, (await CliRunner.RunAsync("talkers", "--store", store, "-o", "json")).Stdout);
+        LedgerFixture.Execute(store, "DELETE FROM flow_days_state");
+        PolicyTrail.Ledger.DuckDb.DuckDbLedgerStore.Open(store).Dispose();
+        Assert.Equal(0, (await Verify(store)).ExitCode);
+        Assert.Equal(before.Stdout, (await CliRunner.RunAsync("talkers", "--store", store, "-o", "json")).Stdout);
+    }
+
+    [Fact]
     public async Task A_zeroed_leaf_tag_is_named_by_its_entry()
     {
         var r = await Tampered("UPDATE entries SET leaf_tag = 0 WHERE idx = 1500");
@@ -227,6 +243,9 @@ public sealed class TamperTests(LedgerFixture ledger) : IClassFixture<LedgerFixt
             $"DELETE FROM entries WHERE idx >= {cut}",
             "DELETE FROM checkpoints WHERE sequence >= 2",
             $"UPDATE meta SET size = {cut}");
+        // The day summary still counts the cut entries, so verify sees the cut; a careful forger empties it too.
+        Assert.Contains("day summary (table flow_days) differs", (await Verify(store)).Stdout, StringComparison.Ordinal);
+        LedgerFixture.Execute(store, "DELETE FROM flow_days", "DELETE FROM flow_days_state");
         var alone = await Verify(store);
         Assert.True(alone.ExitCode == 0, alone.Stdout);
         var against = await CliRunner.RunAsync("verify", "--store", store, "--checkpoint", kept);
