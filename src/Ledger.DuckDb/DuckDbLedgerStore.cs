@@ -363,7 +363,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         // period, and entries beyond what it covers, from the entries themselves.
         var covered = filter.FromIndex is null && UseFlowDays ? FlowDays.Covered(_connection) : null;
         var days = covered is > 0 ? FlowDays.Split(filter.Since, filter.Until) : null;
-        var conditions = new StringBuilder(Conditions(filter with { Since = null, Until = null }, parameters, fragments));
+        var conditions = new StringBuilder(Conditions(filter with { Since = null, Until = null, SeparateGroups = null }, parameters, fragments));
         // Only flow entries count. Their templates are a large set (an IN list of thousands cost DuckDB half a second over
         // 10M rows), and the other kinds are few entries: they are grouped too and dropped here.
         var flowTemplates = fragments.Where(f => f.Facts.Kind == EntryKind.Flow).Select(f => f.Id).ToHashSet();
@@ -372,20 +372,36 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             conditions.Append(" AND dst IN (SELECT unnest(string_split($destinations, ','))::UINTEGER)");
             parameters.Add(("destinations", string.Join(',', destinations.Select(d => d.ToString(CultureInfo.InvariantCulture)))));
         }
-        // The fragment → key map travels as a dense list indexed by fragment id (a comma-separated parameter, read once into
-        // a one-row table): looking keys up is a scalar expression on each entry, no join.
-        string src = "e.src", dst = "e.dst", keys = "";
+        // Fragment → number maps travel as dense lists indexed by fragment id (comma-separated parameters, each read once
+        // into a one-row table joined to every row): a lookup is a scalar expression on each row. (The same list as a
+        // scalar subquery in the WHERE clause took 0.3 s instead of 0.2 s over 200,000 rows.)
+        var joins = new StringBuilder();
+        if (filter.SeparateGroups is { } separate)
+        {
+            if (separate.Count == 0)
+            {
+                return groups;
+            }
+            foreach (var group in separate.Values)
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(group, nameof(filter.SeparateGroups));
+            }
+            parameters.Add(("separateGroups", DenseList(separate, missing: -1)));
+            joins.Append(" CROSS JOIN (SELECT string_split($separateGroups, ',')::INTEGER[] AS n) sg");
+            conditions.Append(" AND sg.n[e.src + 1] >= 0 AND sg.n[e.dst + 1] >= 0 AND sg.n[e.src + 1] <> sg.n[e.dst + 1]");
+        }
+        string src = "e.src", dst = "e.dst";
         if (grouping.Endpoints is { Count: > 0 } endpointKeys)
         {
             parameters.Add(("k", DenseList(endpointKeys, missing: 0u)));
-            keys = " CROSS JOIN (SELECT string_split($k, ',')::UINTEGER[] AS k) m";
+            joins.Append(" CROSS JOIN (SELECT string_split($k, ',')::UINTEGER[] AS k) m");
             (src, dst) = ("coalesce(nullif(m.k[e.src + 1], 0), e.src)", "coalesce(nullif(m.k[e.dst + 1], 0), e.dst)");
         }
         var sides = grouping.Sides ? "ingress AS i, egress AS g" : "NULL::UINTEGER AS i, NULL::UINTEGER AS g";
         var key = $"template, {src} AS s, {dst} AS d, dst_port, {sides}";
         var entriesTimes = grouping.Times ? "min(event_time) AS f, max(event_time) AS l" : "0::BIGINT AS f, 0::BIGINT AS l";
         var raw = new StringBuilder().Append(CultureInfo.InvariantCulture,
-            $"SELECT {key}, count(*) AS n, sum(coalesce(flow_count, 1)) AS a, {entriesTimes} FROM entries e{keys} WHERE true{conditions}");
+            $"SELECT {key}, CAST(count(*) AS BIGINT) AS n, CAST(sum(coalesce(flow_count, 1)) AS BIGINT) AS a, {entriesTimes} FROM entries e{joins} WHERE true{conditions}");
         if (filter.Since is { } since)
         {
             raw.Append(" AND event_time >= $since");
@@ -401,41 +417,54 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             raw.Append(" AND idx >= $from");
             parameters.Add(("from", fromIndex));
         }
-        string sql;
-        if (days is { } split && covered is { } coveredSize)
+        if (days is not { } split || covered is not { } coveredSize)
         {
-            parameters.Add(("covered", coveredSize));
-            parameters.Add(("dayStart", split.Start));
-            parameters.Add(("firstDay", split.FirstDay));
-            // Each part's range is a plain comparison, which DuckDB checks against each row group's min and max (an OR of
-            // them made it read every row): entries not summarized yet, then the covered ones before and after the days.
-            var parts = new List<string>
-            {
-                $"{raw} AND idx >= $covered GROUP BY ALL",
-                $"{raw} AND idx < $covered AND event_time < $dayStart GROUP BY ALL",
-            };
-            var summary = new StringBuilder().Append(CultureInfo.InvariantCulture,
-                $"SELECT {key}, sum(entries) AS n, sum(attempts) AS a, ")
-                .Append(grouping.Times ? "min(first_seen) AS f, max(last_seen) AS l" : "0::BIGINT AS f, 0::BIGINT AS l")
-                .Append(CultureInfo.InvariantCulture, $" FROM flow_days e{keys} WHERE day >= $firstDay{conditions}");
-            if (split.LastDay is { } lastDay)
-            {
-                parameters.Add(("dayEnd", split.End));
-                parameters.Add(("lastDay", lastDay));
-                parts.Add($"{raw} AND idx < $covered AND event_time >= $dayEnd GROUP BY ALL");
-                summary.Append(" AND day < $lastDay");
-            }
-            parts.Add($"{summary} GROUP BY ALL");
-            var times = grouping.Times ? "min(f), max(l)" : "0::BIGINT, 0::BIGINT";
-            sql = $"SELECT template, s, d, dst_port, i, g, CAST(sum(n) AS BIGINT), CAST(sum(a) AS BIGINT), {times} FROM "
-                + $"({string.Join(" UNION ALL ", parts)}) u(template, s, d, dst_port, i, g, n, a, f, l) GROUP BY ALL";
+            ReadGroups($"{raw} GROUP BY ALL", parameters, flowTemplates, groups, merge: null);
+            return groups;
         }
-        else
+        // Two reads: the entries outside the summarized days (each part's range a plain comparison, which DuckDB checks
+        // against each row group's min and max; an OR of them made it read every row), then the summary's rows, merged
+        // into the first read's groups in .NET: the first read is usually empty or small, and grouping the union again in
+        // DuckDB cost as much as reading the summary.
+        parameters.Add(("covered", coveredSize));
+        parameters.Add(("dayStart", split.Start));
+        parameters.Add(("firstDay", split.FirstDay));
+        var parts = new List<string>
         {
-            raw.Append(" GROUP BY ALL");
-            sql = $"SELECT * REPLACE (CAST(n AS BIGINT) AS n, CAST(a AS BIGINT) AS a) FROM ({raw})";
+            $"{raw} AND idx >= $covered GROUP BY ALL",
+            $"{raw} AND idx < $covered AND event_time < $dayStart GROUP BY ALL",
+        };
+        var summary = new StringBuilder().Append(CultureInfo.InvariantCulture,
+            $"SELECT {key}, CAST(sum(entries) AS BIGINT) AS n, CAST(sum(attempts) AS BIGINT) AS a, ")
+            .Append(grouping.Times ? "min(first_seen) AS f, max(last_seen) AS l" : "0::BIGINT AS f, 0::BIGINT AS l")
+            .Append(CultureInfo.InvariantCulture, $" FROM flow_days e{joins} WHERE day >= $firstDay{conditions}");
+        if (split.LastDay is { } lastDay)
+        {
+            parameters.Add(("dayEnd", split.End));
+            parameters.Add(("lastDay", lastDay));
+            parts.Add($"{raw} AND idx < $covered AND event_time >= $dayEnd GROUP BY ALL");
+            summary.Append(" AND day < $lastDay");
         }
-        using var command = Command(sql, [.. parameters]);
+        var times = grouping.Times ? "min(f), max(l)" : "0::BIGINT, 0::BIGINT";
+        ReadGroups(
+            $"SELECT template, s, d, dst_port, i, g, CAST(sum(n) AS BIGINT), CAST(sum(a) AS BIGINT), {times} FROM "
+                + $"({string.Join(" UNION ALL ", parts)}) u(template, s, d, dst_port, i, g, n, a, f, l) GROUP BY ALL",
+            parameters, flowTemplates, groups, merge: null);
+        var outside = groups.Count == 0 ? null : new Dictionary<FlowGroupKey, int>(groups.Count);
+        for (var i = 0; i < groups.Count; i++)
+        {
+            outside![FlowGroupKey.Of(groups[i])] = i;
+        }
+        ReadGroups($"{summary} GROUP BY ALL", parameters, flowTemplates, groups, outside);
+        return groups;
+    }
+
+    // Reads (template, src, dst, dst port, ingress, egress, entries, attempts, first, last) rows of flow templates into
+    // groups; a row whose key is in merge is added to the group at that position instead.
+    private void ReadGroups(
+        string sql, List<(string, object?)> parameters, HashSet<uint> flowTemplates, List<FlowGroup> groups, Dictionary<FlowGroupKey, int>? merge)
+    {
+        using var command = Command(sql, [.. parameters.Where(p => sql.Contains("$" + p.Item1, StringComparison.Ordinal))]);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -443,7 +472,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             {
                 continue;
             }
-            groups.Add(new FlowGroup(
+            var group = new FlowGroup(
                 reader.GetFieldValue<uint>(0),
                 reader.IsDBNull(1) ? null : reader.GetFieldValue<uint>(1),
                 reader.IsDBNull(2) ? null : reader.GetFieldValue<uint>(2),
@@ -453,9 +482,26 @@ public sealed class DuckDbLedgerStore : ILedgerStore
                 reader.GetInt64(6),
                 reader.GetInt64(7),
                 reader.GetInt64(8),
-                reader.GetInt64(9)));
+                reader.GetInt64(9));
+            if (merge is not null && merge.TryGetValue(FlowGroupKey.Of(group), out var at))
+            {
+                var known = groups[at];
+                groups[at] = known with
+                {
+                    Entries = checked(known.Entries + group.Entries),
+                    Attempts = checked(known.Attempts + group.Attempts),
+                    FirstSeen = Math.Min(known.FirstSeen, group.FirstSeen),
+                    LastSeen = Math.Max(known.LastSeen, group.LastSeen),
+                };
+                continue;
+            }
+            groups.Add(group);
         }
-        return groups;
+    }
+
+    private readonly record struct FlowGroupKey(uint Template, uint? Src, uint? Dst, int? DstPort, uint? Ingress, uint? Egress)
+    {
+        public static FlowGroupKey Of(in FlowGroup g) => new(g.Template, g.Src, g.Dst, g.DstPort, g.Ingress, g.Egress);
     }
 
     /// <summary>

@@ -20,6 +20,7 @@ namespace PolicyTrail.Query.Answers;
 public sealed class AuditAnswers(ILedgerStore store)
 {
     private readonly Dictionary<uint, int> _workloadOf = [];
+    private int[]? _workloadById;
     private readonly Dictionary<WorkloadIdentity, int> _workloadIds = [];
     private readonly List<WorkloadIdentity> _workloads = [];
     private readonly Dictionary<string, int> _protocolIds = new(StringComparer.Ordinal);
@@ -76,8 +77,9 @@ public sealed class AuditAnswers(ILedgerStore store)
     public IReadOnlyList<TalkerRow> Talkers(EntryFilter filter, int? limit = null)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        var rows = new Dictionary<PairKey, Tally>();
-        foreach (var g in store.GroupFlows(filter, new FlowGrouping { Endpoints = WorkloadKeys(), Sides = false, Times = false }))
+        var groups = GroupWhileNaming(filter, new FlowGrouping { Sides = false, Times = false });
+        var rows = new Dictionary<PairKey, Tally>(groups.Count);
+        foreach (var g in groups)
         {
             var root = Fragments.Root(g.Template);
             if (root.IsReply is true)
@@ -98,14 +100,15 @@ public sealed class AuditAnswers(ILedgerStore store)
     public IReadOnlyList<DeniedRow> Denied(EntryFilter filter, bool crossNamespace, int? limit = null)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        var rows = new Dictionary<PairKey, Tally>();
         var denied = filter with
         {
             Verdict = EntryVerdict.Deny,
             Kind = EntryKind.Flow,
             SeparateGroups = crossNamespace ? filter.SeparateGroups ?? EndpointNamespaces() : filter.SeparateGroups,
         };
-        foreach (var g in store.GroupFlows(denied, new FlowGrouping { Endpoints = WorkloadKeys() }))
+        var groups = GroupWhileNaming(denied, new FlowGrouping());
+        var rows = new Dictionary<PairKey, Tally>(groups.Count);
+        foreach (var g in groups)
         {
             var root = Fragments.Root(g.Template);
             if (root.IsReply is true || root.Verdict != "deny")
@@ -119,12 +122,13 @@ public sealed class AuditAnswers(ILedgerStore store)
             }
             ref var tally = ref Row(rows, new PairKey(src, dst, g.DstPort ?? PairKey.NoPort, ProtocolId(root.Protocol)));
             tally.Add(g, root.Verdict);
-            foreach (var side in new[] { Fragments.Side(g.Egress), Fragments.Side(g.Ingress) })
+            if (Fragments.Side(g.Egress) is { Verdict: "deny" } egress)
             {
-                if (side.Verdict == "deny")
-                {
-                    tally.AddPolicies(side.Deciding);
-                }
+                tally.AddPolicies(egress.Deciding);
+            }
+            if (Fragments.Side(g.Ingress) is { Verdict: "deny" } ingress)
+            {
+                tally.AddPolicies(ingress.Deciding);
             }
         }
         return [.. Busiest(rows).Take(limit ?? int.MaxValue).Select(r => new DeniedRow(_workloads[r.Key.Src], _workloads[r.Key.Dst], r.Key.PortOrNull, _protocols[r.Key.Protocol], r.Value.Attempts, r.Value.First, r.Value.Last, r.Value.SortedPolicies()))];
@@ -175,9 +179,11 @@ public sealed class AuditAnswers(ILedgerStore store)
     // the per-group work is integer lookups.
     private int WorkloadId(uint? fragment)
     {
-        if (fragment is { } k && k >= WorkloadKey)
+        // Fragment ids are dense from 0: a list indexed by id (1 + the workload's number; 0: not named yet).
+        var byId = _workloadById ??= new int[Fragments.Table.Count];
+        if (fragment is { } f && f < byId.Length && byId[f] > 0)
         {
-            return (int)(k - WorkloadKey);
+            return byId[f] - 1;
         }
         var key = fragment ?? uint.MaxValue;
         if (_workloadOf.TryGetValue(key, out var id))
@@ -191,20 +197,25 @@ public sealed class AuditAnswers(ILedgerStore store)
             _workloadIds[workload] = id = _workloads.Count;
             _workloads.Add(workload);
         }
+        if (fragment is { } named && named < byId.Length)
+        {
+            byId[named] = id + 1;
+        }
         return _workloadOf[key] = id;
     }
 
-    // Keys the store groups endpoint fragments under: the workload's number above every fragment id (ids stay below).
-    private const uint WorkloadKey = 0x8000_0000;
-
-    private Dictionary<uint, uint> WorkloadKeys()
+    // The store groups by endpoint fragment on another thread while this one names every endpoint fragment's workload:
+    // the two take about as long, and grouping by workload inside the store left only 8 % fewer groups on a month of
+    // traffic. The templates are read first, so that only the other thread uses the store meanwhile.
+    private IReadOnlyList<FlowGroup> GroupWhileNaming(EntryFilter filter, FlowGrouping grouping)
     {
-        var keys = new Dictionary<uint, uint>();
+        _ = Fragments;
+        var grouped = Task.Run(() => store.GroupFlows(filter, grouping));
         foreach (var id in EndpointIds())
         {
-            keys[id] = WorkloadKey + (uint)WorkloadId(id);
+            WorkloadId(id);
         }
-        return keys;
+        return grouped.GetAwaiter().GetResult();
     }
 
     // Each endpoint fragment that names a namespace → a number per namespace (the store compares them).
@@ -230,7 +241,7 @@ public sealed class AuditAnswers(ILedgerStore store)
     private IEnumerable<uint> EndpointIds()
     {
         var table = Fragments.Table;
-        for (var id = 0u; id < table.Count && id < WorkloadKey; id++)
+        for (var id = 0u; id < table.Count; id++)
         {
             var fragment = table[id];
             if (fragment.Facts.Kind is null && (fragment.Facts.Namespace is not null || fragment.Facts.Pod is not null || fragment.Text.AsSpan().IndexOf("\"ip\""u8) >= 0))
