@@ -69,7 +69,9 @@ internal sealed class DeniedCommand(Terminal terminal) : Command<DeniedSettings>
     public override int Execute(CommandContext context, DeniedSettings settings, CancellationToken cancellationToken)
     {
         using var store = settings.OpenExisting();
-        var rows = new AuditAnswers(store).Denied(AnswerFilter.Of(settings, store), settings.CrossNamespace, AnswerFilter.Rows(settings));
+        // The answer keeps the cross-namespace pairs itself, from the templates' facts it has read anyway; the planner
+        // would read every template once more for it.
+        var rows = new AuditAnswers(store).Denied(AnswerFilter.Of(settings, store, planCrossNamespace: false), settings.CrossNamespace, AnswerFilter.Rows(settings));
         AnswerOutput.Denied(terminal.Out, settings.Output, rows);
         terminal.Error.WriteLine($"{rows.Count} denied pair{(rows.Count == 1 ? "" : "s")}{(settings.CrossNamespace ? " across namespaces" : "")}");
         return ExitCodes.Ok;
@@ -107,8 +109,8 @@ internal sealed class CoverageCommand(Terminal terminal) : Command<CoverageSetti
 internal static class AnswerFilter
 {
     /// <summary>The filter the shared options ask for (time, endpoints, verdicts, ...); --limit limits rows, not entries.</summary>
-    public static EntryFilter Of(Ledger.FilterSettings settings, ILedgerStore store) =>
-        settings.Filter(DateTimeOffset.UtcNow, store) with { Limit = null, Kind = EntryKind.Flow, Descending = false };
+    public static EntryFilter Of(Ledger.FilterSettings settings, ILedgerStore store, bool planCrossNamespace = true) =>
+        settings.Filter(DateTimeOffset.UtcNow, store, planCrossNamespace) with { Limit = null, Kind = EntryKind.Flow, Descending = false };
 
     /// <summary>The first --limit rows (all without it).</summary>
     public static IReadOnlyList<T> Limit<T>(IReadOnlyList<T> rows, Ledger.FilterSettings settings) =>

@@ -176,12 +176,13 @@ internal class FilterSettings : StoreSettings
 
     /// <summary>
     /// The store filter these options ask for (relative times taken from <paramref name="now"/>): the flow criteria are
-    /// planned over the store's fragments (and, for labels and Services, its recorded cluster history).
+    /// planned over the store's fragments (and, for labels and Services, its recorded cluster history). Without
+    /// <paramref name="planCrossNamespace"/>, --cross-namespace is left to the caller.
     /// </summary>
-    public EntryFilter Filter(DateTimeOffset now, ILedgerStore store)
+    public EntryFilter Filter(DateTimeOffset now, ILedgerStore store, bool planCrossNamespace = true)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var criteria = Criteria();
+        var criteria = Criteria() with { CrossNamespace = planCrossNamespace && CrossNamespace };
         var filter = BaseFilter(now);
         return criteria.IsEmpty
             ? filter
