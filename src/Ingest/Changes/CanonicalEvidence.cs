@@ -180,15 +180,7 @@ internal sealed class CanonicalEvidence
                 Skip(ref reader);
                 continue;
             }
-            var child = path;
-            if (child is not null && !ReferenceEquals(child, root))
-            {
-                child = child.Step((byte)'.');
-            }
-            for (var i = 0; child is not null && i < name.Length; i++)
-            {
-                child = child.Step(name[i]);
-            }
+            var child = Child(root, path, name);
             if (child is { Drop: true })
             {
                 Skip(ref reader);
@@ -398,6 +390,21 @@ internal sealed class CanonicalEvidence
         }
     }
 
+    // The rule node a member leads to from its object's node (null: no rule below it).
+    private static PathNode? Child(PathNode root, PathNode? path, ReadOnlySpan<byte> name)
+    {
+        var child = path;
+        if (child is not null && !ReferenceEquals(child, root))
+        {
+            child = child.Step((byte)'.');
+        }
+        for (var i = 0; child is not null && i < name.Length; i++)
+        {
+            child = child.Step(name[i]);
+        }
+        return child;
+    }
+
     private void WriteObject(JsonElement element, PathNode root, PathNode? path, IBufferWriter<byte> output)
     {
         var start = _memberCount;
@@ -421,15 +428,7 @@ internal sealed class CanonicalEvidence
             {
                 continue;
             }
-            var child = path;
-            if (child is not null && !ReferenceEquals(child, root))
-            {
-                child = child.Step((byte)'.');
-            }
-            for (var i = 0; child is not null && i < name.Length; i++)
-            {
-                child = child.Step(name[i]);
-            }
+            var child = Child(root, path, name);
             if (child is { Drop: true })
             {
                 continue;
