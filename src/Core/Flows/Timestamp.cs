@@ -82,6 +82,10 @@ public readonly record struct Timestamp(long UnixNanos, byte FractionDigits)
         }
         // A leap second (:60) is folded onto the next second, as most systems log it.
         var seconds = new DateTimeOffset(year, month, day, hour, minute, 0, TimeSpan.Zero).ToUnixTimeSeconds() + second - offsetMinutes * 60;
+        if (!Representable(seconds))
+        {
+            return false;
+        }
         timestamp = new Timestamp(seconds * NanosPerSecond + fraction, Precision(digits));
         return true;
     }
@@ -123,10 +127,27 @@ public readonly record struct Timestamp(long UnixNanos, byte FractionDigits)
                 digits++;
             }
         }
-        var utc = TimeZoneInfo.ConvertTimeToUtc(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), zone);
+        DateTime utc;
+        try
+        {
+            utc = TimeZoneInfo.ConvertTimeToUtc(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), zone);
+        }
+        catch (ArgumentException)
+        {
+            // A local time the zone skips (a daylight-saving gap) or one that falls off the calendar.
+            return false;
+        }
+        if (!Representable(new DateTimeOffset(utc, TimeSpan.Zero).ToUnixTimeSeconds()))
+        {
+            return false;
+        }
         timestamp = FromDateTimeOffset(new DateTimeOffset(utc, TimeSpan.Zero), Precision(digits));
         return true;
     }
+
+    // Unix nanoseconds in a long reach from 1677 to 2262: a time outside them is not one a flow log holds (a garbled year).
+    private static bool Representable(long unixSeconds) =>
+        unixSeconds > long.MinValue / NanosPerSecond && unixSeconds < long.MaxValue / NanosPerSecond;
 
     /// <summary>The 0/3/6/9 precision that holds the given number of fractional digits.</summary>
     public static byte Precision(int digits) => digits switch
