@@ -301,7 +301,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             if (batch.Checkpoints.Count > 0)
             {
                 // The day summary follows the log at each checkpoint (every ingest run ends with one), in the same transaction.
-                FlowDays.Refresh(_connection, batch.Size);
+                FlowDays.Refresh(_connection, batch.Size, SummaryMinShrink);
             }
             BeforeCommit?.Invoke();
             transaction.Commit();
@@ -445,6 +445,12 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             parts.Add($"{raw} AND idx < $covered AND event_time >= $dayEnd GROUP BY ALL");
             summary.Append(" AND day < $lastDay");
         }
+        // Days the summary leaves to the entries (FlowDays.MinShrink), a part per run of consecutive days.
+        foreach (var (first, end) in Runs(FlowDays.Skipped(_connection).Keys.Where(d => d >= split.FirstDay && (split.LastDay is not { } last || d < last))))
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{raw} AND idx < $covered AND event_time >= {first * FlowDays.DayNanoseconds} AND event_time < {end * FlowDays.DayNanoseconds} GROUP BY ALL"));
+        }
         var times = grouping.Times ? "min(f), max(l)" : "0::BIGINT, 0::BIGINT";
         ReadGroups(
             $"SELECT template, s, d, dst_port, i, g, CAST(sum(n) AS BIGINT), CAST(sum(a) AS BIGINT), {times} FROM "
@@ -457,6 +463,29 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         }
         ReadGroups($"{summary} GROUP BY ALL", parameters, flowTemplates, groups, outside);
         return groups;
+    }
+
+    // Consecutive day numbers as [first, end) runs.
+    private static IEnumerable<(long First, long End)> Runs(IEnumerable<long> days)
+    {
+        long? first = null, end = null;
+        foreach (var day in days.Order())
+        {
+            if (first is not null && day == end)
+            {
+                end = day + 1;
+                continue;
+            }
+            if (first is { } f)
+            {
+                yield return (f, end!.Value);
+            }
+            (first, end) = (day, day + 1);
+        }
+        if (first is { } last)
+        {
+            yield return (last, end!.Value);
+        }
     }
 
     // Reads (template, src, dst, dst port, ingress, egress, entries, attempts, first, last) rows of flow templates into
@@ -522,6 +551,9 @@ public sealed class DuckDbLedgerStore : ILedgerStore
 
     /// <summary>The open connection (tests edit tables through it).</summary>
     internal DuckDBConnection Connection => _connection;
+
+    /// <summary>How many times fewer a day's summary rows must be than its entries for the day to be summarized (tests lower it).</summary>
+    internal int SummaryMinShrink { get; set; } = FlowDays.MinShrink;
 
     /// <summary>Whether <see cref="GroupFlows"/> reads whole days from the day summary (tests compare both ways).</summary>
     internal bool UseFlowDays { get; set; } = true;

@@ -27,19 +27,30 @@ internal static class FlowDays
             first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL)
         """,
         "CREATE TABLE IF NOT EXISTS flow_days_state (covered BIGINT NOT NULL)",
+        // Days left to the entries because their rows would not be MinShrink times fewer: entries counted, and as judged.
+        "CREATE TABLE IF NOT EXISTS flow_days_skipped (day BIGINT NOT NULL, entries BIGINT NOT NULL, judged BIGINT NOT NULL)",
     ];
+
+    /// <summary>
+    /// A day is summarized only when its rows are at least this many times fewer than its entries: a day of mostly
+    /// distinct flows would cost its size again for little speed (1M synthetic flows in one day at 3.8 entries a row added
+    /// 6.8 B a flow). A skipped day is judged again each time its entries double.
+    /// </summary>
+    public const int MinShrink = 4;
 
     // Entries before 1970 (negative times) are never summarized, so that day = event_time // DayNanoseconds is a floor.
     private const string Summarize =
-        "SELECT event_time // 86400000000000 AS day, template, src, dst, dst_port, ingress, egress, count(*), "
-        + "CAST(sum(coalesce(flow_count, 1)) AS BIGINT), min(event_time), max(event_time) FROM entries WHERE event_time >= 0";
+        "SELECT event_time // 86400000000000 AS day, template, src, dst, dst_port, ingress, egress, count(*) AS entries, "
+        + "CAST(sum(coalesce(flow_count, 1)) AS BIGINT) AS attempts, min(event_time) AS first_seen, max(event_time) AS last_seen "
+        + "FROM entries WHERE event_time >= 0";
 
-    /// <summary>How many entries (by index from 0) the summary covers, or null when the store has no summary.</summary>
+    /// <summary>How many entries (by index from 0) the summary covers, or null when the store has no summary (or not all its tables).</summary>
     public static long? Covered(DuckDBConnection connection)
     {
         using var exists = connection.CreateCommand();
-        exists.CommandText = "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'flow_days_state'";
-        if (Convert.ToInt64(exists.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+        exists.CommandText = "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            + "AND table_name IN ('flow_days', 'flow_days_state', 'flow_days_skipped')";
+        if (Convert.ToInt64(exists.ExecuteScalar(), CultureInfo.InvariantCulture) < 3)
         {
             return null;
         }
@@ -52,7 +63,7 @@ internal static class FlowDays
     /// Brings the summary up to <paramref name="size"/> entries inside the caller's transaction: the entries at or beyond
     /// the covered index are counted and merged into the rows of their days.
     /// </summary>
-    public static void Refresh(DuckDBConnection connection, long size)
+    public static void Refresh(DuckDBConnection connection, long size, int minShrink = MinShrink)
     {
         var covered = Covered(connection) ?? 0;
         if (covered >= size)
@@ -63,35 +74,80 @@ internal static class FlowDays
         {
             // Nothing is covered: whatever rows are there (a state row deleted by hand) would be counted twice.
             Execute(connection, "DELETE FROM flow_days");
+            Execute(connection, "DELETE FROM flow_days_skipped");
         }
-        var days = new List<long>();
-        using (var touched = connection.CreateCommand())
+        var touched = new Dictionary<long, long>();
+        using (var command = connection.CreateCommand())
         {
-            touched.CommandText = "SELECT DISTINCT event_time // 86400000000000 FROM entries WHERE idx >= $covered AND idx < $size AND event_time >= 0 ORDER BY 1";
-            touched.Parameters.Add(new DuckDBParameter("covered", covered));
-            touched.Parameters.Add(new DuckDBParameter("size", size));
-            using var reader = touched.ExecuteReader();
+            command.CommandText = "SELECT event_time // 86400000000000, count(*) FROM entries WHERE idx >= $covered AND idx < $size AND event_time >= 0 GROUP BY ALL";
+            command.Parameters.Add(new DuckDBParameter("covered", covered));
+            command.Parameters.Add(new DuckDBParameter("size", size));
+            using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                days.Add(reader.GetInt64(0));
+                touched[reader.GetInt64(0)] = reader.GetInt64(1);
             }
         }
-        if (days.Count > 0)
+        if (touched.Count > 0)
         {
-            // The days' rows merged with the new entries' counts (not recounted from all their entries: a busy day
-            // checkpointed every few minutes would be read again at each one).
-            var list = string.Join(',', days.Select(d => d.ToString(CultureInfo.InvariantCulture)));
-            var newEntries = string.Create(CultureInfo.InvariantCulture, $"{Summarize} AND idx >= {covered} AND idx < {size} GROUP BY ALL");
-            Execute(connection, "CREATE TEMP TABLE flow_days_merge AS SELECT day, template, src, dst, dst_port, ingress, egress, "
-                + "CAST(sum(entries) AS BIGINT), CAST(sum(attempts) AS BIGINT), min(first_seen), max(last_seen) FROM ("
-                + $"SELECT * FROM flow_days WHERE day IN ({list}) UNION ALL {newEntries}) GROUP BY ALL");
-            Execute(connection, $"DELETE FROM flow_days WHERE day IN ({list})");
-            Execute(connection, "INSERT INTO flow_days SELECT * FROM flow_days_merge");
-            Execute(connection, "DROP TABLE flow_days_merge");
+            var skipped = Skipped(connection).Where(d => touched.ContainsKey(d.Key)).ToDictionary();
+            // Skipped days stay skipped until their entries have doubled since they were judged; then they are recounted
+            // from all their entries and judged again. The other days' rows are merged with the new entries' counts (not
+            // recounted: a busy day checkpointed every few minutes would be read again at each one).
+            var recount = skipped.Where(d => d.Value.Entries + touched[d.Key] >= 2 * d.Value.Judged).Select(d => d.Key).ToList();
+            var merge = touched.Keys.Where(d => !skipped.ContainsKey(d)).ToList();
+            foreach (var (day, (entries, judged)) in skipped.Where(d => !recount.Contains(d.Key)))
+            {
+                Execute(connection, Invariant($"UPDATE flow_days_skipped SET entries = {entries + touched[day]} WHERE day = {day}"));
+            }
+            var parts = new List<string>();
+            if (merge.Count > 0)
+            {
+                parts.Add($"SELECT * FROM flow_days WHERE day IN ({List(merge)})");
+                parts.Add(Invariant($"{Summarize} AND idx >= {covered} AND idx < {size} AND event_time // {DayNanoseconds} IN ({List(merge)}) GROUP BY ALL"));
+            }
+            if (recount.Count > 0)
+            {
+                parts.Add(Invariant($"{Summarize} AND idx < {size} AND event_time // {DayNanoseconds} IN ({List(recount)}) GROUP BY ALL"));
+                Execute(connection, $"DELETE FROM flow_days_skipped WHERE day IN ({List(recount)})");
+            }
+            if (parts.Count > 0)
+            {
+                var judgedDays = merge.Concat(recount).ToList();
+                Execute(connection, "CREATE TEMP TABLE flow_days_merge AS SELECT day, template, src, dst, dst_port, ingress, egress, "
+                    + "CAST(sum(entries) AS BIGINT) AS entries, CAST(sum(attempts) AS BIGINT) AS attempts, min(first_seen) AS first_seen, "
+                    + "max(last_seen) AS last_seen FROM ("
+                    + $"{string.Join(" UNION ALL ", parts)}) GROUP BY ALL");
+                Execute(connection, Invariant($"""
+                    INSERT INTO flow_days_skipped SELECT day, sum(entries), sum(entries) FROM flow_days_merge
+                    GROUP BY day HAVING count(*) * {minShrink} > sum(entries)
+                    """));
+                Execute(connection, $"DELETE FROM flow_days WHERE day IN ({List(judgedDays)})");
+                Execute(connection, "INSERT INTO flow_days SELECT * FROM flow_days_merge WHERE day NOT IN (SELECT day FROM flow_days_skipped)");
+                Execute(connection, "DROP TABLE flow_days_merge");
+            }
         }
         Execute(connection, "DELETE FROM flow_days_state");
-        Execute(connection, $"INSERT INTO flow_days_state VALUES ({size.ToString(CultureInfo.InvariantCulture)})");
+        Execute(connection, Invariant($"INSERT INTO flow_days_state VALUES ({size})"));
     }
+
+    /// <summary>The days read from the entries rather than the summary, with their entries counted and as last judged.</summary>
+    public static Dictionary<long, (long Entries, long Judged)> Skipped(DuckDBConnection connection)
+    {
+        var days = new Dictionary<long, (long, long)>();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT day, entries, judged FROM flow_days_skipped";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            days[reader.GetInt64(0)] = (reader.GetInt64(1), reader.GetInt64(2));
+        }
+        return days;
+    }
+
+    private static string List(IEnumerable<long> days) => string.Join(',', days.Order().Select(d => d.ToString(CultureInfo.InvariantCulture)));
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The whole days of [<paramref name="since"/>, <paramref name="until"/>) (null: unbounded) that a query may read from
@@ -146,7 +202,8 @@ internal static class FlowDays
                 SELECT 0 AS side, day, template, src, dst, dst_port, ingress, egress, entries AS n, attempts AS a, first_seen AS f, last_seen AS l FROM flow_days
                 UNION ALL
                 SELECT 1, event_time // {DayNanoseconds}, template, src, dst, dst_port, ingress, egress, 1, coalesce(flow_count, 1), event_time, event_time
-                FROM entries WHERE event_time >= 0 AND idx < {covered})
+                FROM entries WHERE event_time >= 0 AND idx < {covered}
+                  AND event_time // {DayNanoseconds} NOT IN (SELECT day FROM flow_days_skipped))
               GROUP BY ALL)
             WHERE stored_rows <> 1 OR entries_off <> 0 OR attempts_off <> 0
               OR stored_first IS DISTINCT FROM first_seen OR stored_last IS DISTINCT FROM last_seen

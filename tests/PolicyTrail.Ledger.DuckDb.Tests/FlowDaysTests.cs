@@ -20,10 +20,14 @@ public sealed class FlowDaysTests : IDisposable
 
     public void Dispose() => _file.Dispose();
 
-    [Fact]
-    public void Grouping_through_the_summary_equals_grouping_every_entry_for_any_period_filter_and_grouping()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(FlowDays.MinShrink)]
+    [InlineData(3)]
+    public void Grouping_through_the_summary_equals_grouping_every_entry_for_any_period_filter_and_grouping(int minShrink)
     {
         using var store = NewStore();
+        store.SummaryMinShrink = minShrink;
         Append(store, 1500, checkpoint: true);
         Append(store, 1500, checkpoint: true);
         // Entries beyond the last checkpoint are not summarized yet; entries of old days arrive late and recount those days.
@@ -83,6 +87,7 @@ public sealed class FlowDaysTests : IDisposable
     public void An_edited_summary_changes_answers_and_is_found_by_recounting()
     {
         using var store = NewStore();
+        store.SummaryMinShrink = 1;
         Append(store, 2000, checkpoint: true);
         var whole = new EntryFilter();
         var before = store.GroupFlows(whole).Sum(g => g.Attempts);
@@ -108,6 +113,7 @@ public sealed class FlowDaysTests : IDisposable
     public void Any_edit_of_the_summary_is_found(string edit)
     {
         using var store = NewStore();
+        store.SummaryMinShrink = 1;
         Append(store, 1000, checkpoint: true);
         Assert.Equal(0, store.FlowSummaryMismatches());
         using (var command = Connection(store).CreateCommand())
@@ -116,6 +122,40 @@ public sealed class FlowDaysTests : IDisposable
             Assert.Equal(1, command.ExecuteNonQuery());
         }
         Assert.InRange(store.FlowSummaryMismatches()!.Value, 1, 2);
+    }
+
+    [Fact]
+    public void A_day_of_mostly_distinct_flows_is_left_to_the_entries_until_its_entries_double()
+    {
+        using var store = NewStore();
+        // Day 0: 400 entries of 4 groups (summarized); day 1: 400 entries of 400 groups (left to the entries).
+        AppendRows(store, checkpoint: true, Enumerable.Range(0, 400).Select(i => (Start + i * 1_000_000_000L, 443 + (i % 4))));
+        AppendRows(store, checkpoint: true, Enumerable.Range(0, 400).Select(i => (Start + Day + i * 1_000_000_000L, 1000 + i)));
+        var first = Start / Day;
+        Assert.Equal([first + 1], FlowDays.Skipped(Connection(store)).Keys);
+        Assert.Equal((400L, 400L), FlowDays.Skipped(Connection(store))[first + 1]);
+        Assert.Equal(0, store.FlowSummaryMismatches());
+        CompareManyQueries(store, rounds: 100);
+
+        // 300 more entries of one group: counted, not judged again yet (700 < 2 × 400).
+        AppendRows(store, checkpoint: true, Enumerable.Range(0, 300).Select(i => (Start + Day + 500_000_000_000L + i, 443)));
+        Assert.Equal((700L, 400L), FlowDays.Skipped(Connection(store))[first + 1]);
+        CompareManyQueries(store, rounds: 50);
+        // 2,000 more: 2,700 entries in 401 groups, 6.7 a row: the day is summarized from all its entries.
+        AppendRows(store, checkpoint: true, Enumerable.Range(0, 2000).Select(i => (Start + Day + 600_000_000_000L + i, 443)));
+        Assert.Empty(FlowDays.Skipped(Connection(store)));
+        Assert.Equal(0, store.FlowSummaryMismatches());
+        CompareManyQueries(store, rounds: 100);
+
+        // Deleting the skip of a day would drop its entries from the answers: the recount sees them missing.
+        AppendRows(store, checkpoint: true, Enumerable.Range(0, 100).Select(i => (Start + 2 * Day + i, 2000 + i)));
+        Assert.Single(FlowDays.Skipped(Connection(store)));
+        using (var edit = Connection(store).CreateCommand())
+        {
+            edit.CommandText = "DELETE FROM flow_days_skipped";
+            edit.ExecuteNonQuery();
+        }
+        Assert.Equal(100, store.FlowSummaryMismatches());
     }
 
     [Theory]
@@ -215,6 +255,24 @@ public sealed class FlowDaysTests : IDisposable
             });
         }
         _size += count;
+        store.Append(new AppendBatch
+        {
+            Entries = rows,
+            Fragments = _table.TakePending(),
+            Checkpoints = checkpoint ? [new StoredCheckpoint(_size, _size, "checkpoint")] : [],
+            Size = _size,
+            Frontier = [new byte[32]],
+        });
+    }
+
+    // Allowed flows from web-1 to db-0 at these times and destination ports.
+    private void AppendRows(DuckDbLedgerStore store, bool checkpoint, IEnumerable<(long Time, int Port)> flows)
+    {
+        var rows = flows.Select((f, i) => new EntryRow
+        {
+            Index = _size + i, Template = _allow, Src = _pods[0], Dst = _pods[1], DstPort = f.Port, Time = f.Time, LeafTag = 1,
+        }).ToList();
+        _size += rows.Count;
         store.Append(new AppendBatch
         {
             Entries = rows,
