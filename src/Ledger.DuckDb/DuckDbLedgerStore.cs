@@ -382,11 +382,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             {
                 return groups;
             }
-            foreach (var group in separate.Values)
-            {
-                ArgumentOutOfRangeException.ThrowIfNegative(group, nameof(filter.SeparateGroups));
-            }
-            parameters.Add(("separateGroups", DenseList(separate, missing: -1)));
+            AddSeparateGroups(separate, parameters);
             joins.Append(" CROSS JOIN (SELECT string_split($separateGroups, ',')::INTEGER[] AS n) sg");
             conditions.Append(" AND sg.n[e.src + 1] >= 0 AND sg.n[e.dst + 1] >= 0 AND sg.n[e.src + 1] <> sg.n[e.dst + 1]");
         }
@@ -558,6 +554,16 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     /// <summary>Whether <see cref="GroupFlows"/> reads whole days from the day summary (tests compare both ways).</summary>
     internal bool UseFlowDays { get; set; } = true;
 
+    // Parameter $separateGroups: each fragment's group as a dense list (-1: none), after checking that no group is negative.
+    private static void AddSeparateGroups(IReadOnlyDictionary<uint, int> groups, List<(string, object?)> parameters)
+    {
+        foreach (var group in groups.Values)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(group, nameof(EntryFilter.SeparateGroups));
+        }
+        parameters.Add(("separateGroups", DenseList(groups, missing: -1)));
+    }
+
     // A fragment id → number map as a comma-separated list whose element id + 1 is the number for fragment id, and
     // <paramref name="missing"/> where the map has none: fragment ids are dense from 0, so DuckDB indexes it directly.
     private static string DenseList<T>(IReadOnlyDictionary<uint, T> map, T missing)
@@ -634,11 +640,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             {
                 // The group of each endpoint from a list indexed by fragment id (-1: none; beyond the list: NULL), a
                 // one-row subquery DuckDB computes once. Looking groups up in an inline table per row took 40 s on 10M rows.
-                foreach (var group in groups.Values)
-                {
-                    ArgumentOutOfRangeException.ThrowIfNegative(group, nameof(filter.SeparateGroups));
-                }
-                parameters.Add(("separateGroups", DenseList(groups, missing: -1)));
+                AddSeparateGroups(groups, parameters);
                 const string Groups = "(SELECT string_split($separateGroups, ',')::INTEGER[])";
                 conditions.Append(CultureInfo.InvariantCulture,
                     $" AND {Groups}[src + 1] >= 0 AND {Groups}[dst + 1] >= 0 AND {Groups}[src + 1] <> {Groups}[dst + 1]");

@@ -7,9 +7,10 @@ namespace PolicyTrail.Ledger.DuckDb;
 /// A summary derived from the entries, kept beside them so that grouping a month of flows reads a row per group and
 /// UTC day instead of every entry: table <c>flow_days</c> counts the entries of each (day, template, src, dst, dst port,
 /// ingress, egress) with their attempts and first and last event times, over the entries whose index is below
-/// <c>flow_days_state.covered</c>. It is not part of the ledger: <see cref="Refresh"/> merges the counts of new entries
-/// into their days' rows, <see cref="Split"/> says which days a query may read from it (whole days
-/// inside the period, entries beyond the covered index read as they are), and <see cref="FindMismatches"/> recomputes
+/// <c>flow_days_state.covered</c>, except the days in <c>flow_days_skipped</c> (those it would not shrink
+/// <see cref="MinShrink"/> times). It is not part of the ledger: <see cref="Refresh"/> merges the counts of new entries
+/// into their days' rows, <see cref="Split"/> says which days a query may read from it (whole days inside the period;
+/// skipped days and entries beyond the covered index are read as they are), and <see cref="FindMismatches"/> recomputes
 /// it from the entries so that verify can tell when it was edited.
 /// </summary>
 internal static class FlowDays
@@ -79,7 +80,7 @@ internal static class FlowDays
         var touched = new Dictionary<long, long>();
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT event_time // 86400000000000, count(*) FROM entries WHERE idx >= $covered AND idx < $size AND event_time >= 0 GROUP BY ALL";
+            command.CommandText = Invariant($"SELECT event_time // {DayNanoseconds}, count(*) FROM entries WHERE idx >= $covered AND idx < $size AND event_time >= 0 GROUP BY ALL");
             command.Parameters.Add(new DuckDBParameter("covered", covered));
             command.Parameters.Add(new DuckDBParameter("size", size));
             using var reader = command.ExecuteReader();

@@ -32,13 +32,9 @@ public static class MerkleHash
     /// <summary>Leaf hash of bytes that already start with the 0x00 prefix (saves a copy when the caller built them so).</summary>
     public static byte[] LeafOfPrefixed(ReadOnlySpan<byte> prefixedEntry)
     {
-        if (prefixedEntry.IsEmpty || prefixedEntry[0] != 0x00)
-        {
-            throw new ArgumentException("a prefixed leaf starts with the byte 0x00", nameof(prefixedEntry));
-        }
-        var hash = Sha256;
-        hash.AppendData(prefixedEntry);
-        return hash.GetHashAndReset();
+        var leaf = new byte[Size];
+        LeafOfPrefixed(prefixedEntry, leaf);
+        return leaf;
     }
 
     /// <summary>Leaf hash of bytes that already start with the 0x00 prefix, written into <paramref name="destination"/> (32 bytes).</summary>
@@ -82,7 +78,7 @@ public static class MerkleHash
         }
     }
 
-    // SHA-256 into a span: libcrypto's one-shot where there is one, else the thread's reusable hash.
+    // SHA-256 into a span: libcrypto's SHA256_Init/Update/Final where they are (NativeSha256), else the thread's reusable hash.
     private static void Hash(ReadOnlySpan<byte> data, Span<byte> destination)
     {
         if (NativeSha256.Available)

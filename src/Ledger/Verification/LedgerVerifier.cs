@@ -166,21 +166,21 @@ public static class LedgerVerifier
                 }
             }
             expected = start;
+            // A whole chunk is one step (the workers hashed its subtree already: its root is folded in as its 1,024 leaves
+            // would be); any other is a step per leaf.
             var whole = chunk.Count == ChunkSize && !sizes.Any(s => s > start && s < start + ChunkSize);
-            for (var i = 0; i < chunk.Count; i++)
+            for (var step = 0; step < (whole ? 1 : chunk.Count); step++)
             {
                 byte[]? completed;
                 if (whole)
                 {
-                    // The workers hashed this chunk's subtree already: fold its root in as the 1,024 leaves would be.
                     tree.AppendSubtree(chunk.Root, LedgerWriter.SubtreeHeight);
                     completed = chunk.Root.ToArray();
                     expected += ChunkSize;
-                    i = chunk.Count;
                 }
                 else
                 {
-                    completed = tree.Append(chunk.Leaf(i), LedgerWriter.SubtreeHeight);
+                    completed = tree.Append(chunk.Leaf(step), LedgerWriter.SubtreeHeight);
                     expected++;
                 }
                 if (completed is { } root)

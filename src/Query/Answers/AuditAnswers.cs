@@ -19,7 +19,6 @@ namespace PolicyTrail.Query.Answers;
 /// </summary>
 public sealed class AuditAnswers(ILedgerStore store)
 {
-    private readonly Dictionary<uint, int> _workloadOf = [];
     private int[]? _workloadById;
     private readonly Dictionary<WorkloadIdentity, int> _workloadIds = [];
     private readonly List<WorkloadIdentity> _workloads = [];
@@ -185,14 +184,10 @@ public sealed class AuditAnswers(ILedgerStore store)
         {
             return byId[f] - 1;
         }
-        var key = fragment ?? uint.MaxValue;
-        if (_workloadOf.TryGetValue(key, out var id))
-        {
-            return id;
-        }
+        // Not named yet (or no fragment, or one the table does not hold: named each time, through the workloads' map).
         var e = Fragments.Endpoint(fragment);
         var workload = e.Namespace is null ? new WorkloadIdentity(null, null, e.Ip) : new WorkloadIdentity(e.Namespace, e.WorkloadOrPod, null);
-        if (!_workloadIds.TryGetValue(workload, out id))
+        if (!_workloadIds.TryGetValue(workload, out var id))
         {
             _workloadIds[workload] = id = _workloads.Count;
             _workloads.Add(workload);
@@ -201,12 +196,12 @@ public sealed class AuditAnswers(ILedgerStore store)
         {
             byId[named] = id + 1;
         }
-        return _workloadOf[key] = id;
+        return id;
     }
 
     // The store groups by endpoint fragment on another thread while this one names every endpoint fragment's workload:
-    // the two take about as long, and grouping by workload inside the store left only 8 % fewer groups on a month of
-    // traffic. The templates are read first, so that only the other thread uses the store meanwhile.
+    // the two take about as long, and grouping by workload inside the store left at most 8.5 % fewer groups on a month
+    // of traffic. The templates are read first, so that only the other thread uses the store meanwhile.
     private IReadOnlyList<FlowGroup> GroupWhileNaming(EntryFilter filter, FlowGrouping grouping)
     {
         _ = Fragments;

@@ -13,8 +13,7 @@ internal sealed record EndpointFacts(string? Ip, string? Namespace, string? Pod,
     public string? WorkloadOrPod => Workload ?? Pod;
 }
 
-/// <summary>What one side (ingress or egress) of a decision says: its verdict and the policies that decided it.</summary>
-/// <summary>One decision side: its verdict and the policies that decided it (sorted, distinct).</summary>
+/// <summary>What one side (ingress or egress) of a decision says: its verdict and the policies that decided it (sorted, distinct).</summary>
 internal sealed record SideFacts(string? Verdict, IReadOnlyList<string> Deciding);
 
 /// <summary>
