@@ -51,6 +51,76 @@ internal static class VerifyStages
             return rows.Count;
         });
         Console.WriteLine($"  {bytes / (double)rows.Count:F0} bytes an entry on average");
+        var remapped = rows.Select((r, i) => { var f = rows[i % Math.Min(1000, rows.Count)]; return new EntryRow { Index = r.Index, Template = f.Template, Src = f.Src, Dst = f.Dst, SourceRef = f.SourceRef, Ingress = f.Ingress, Egress = f.Egress, Time = r.Time, ObservedAt = r.ObservedAt, WindowStart = r.WindowStart, WindowEnd = r.WindowEnd, SrcPort = r.SrcPort, DstPort = r.DstPort, Line = r.Line, Sha256 = r.Sha256, Count = r.Count, Packets = r.Packets, Bytes = r.Bytes, Body = r.Body }; }).ToList();
+        var packed = PackedFragments.Of(fragments);
+        var ahead = int.Parse(Environment.GetEnvironmentVariable("PREFETCH_AHEAD") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
+        Time("rebuild entry bytes, packed fragments", () =>
+        {
+            foreach (var row in rows)
+            {
+                buffer.ResetWrittenCount();
+                EntryTemplates.Rebuild(row, packed, buffer);
+            }
+            return rows.Count;
+        });
+        Time("rebuild entry bytes, packed fragments prefetched 2 rows ahead", () =>
+        {
+            for (var i = 0; i < rows.Count; i++)
+            {
+                if (i + 2 < rows.Count)
+                {
+                    EntryTemplates.Prefetch(rows[i + 2], packed);
+                }
+                buffer.ResetWrittenCount();
+                EntryTemplates.Rebuild(rows[i], packed, buffer);
+            }
+            return rows.Count;
+        });
+        Time($"rebuild entry bytes, packed fragments prefetched {ahead} rows ahead (PREFETCH_AHEAD)", () =>
+        {
+            for (var i = 0; i < rows.Count; i++)
+            {
+                if (i + ahead < rows.Count)
+                {
+                    EntryTemplates.Prefetch(rows[i + ahead], packed);
+                }
+                buffer.ResetWrittenCount();
+                EntryTemplates.Rebuild(rows[i], packed, buffer);
+            }
+            return rows.Count;
+        });
+        Time("rebuild entry bytes, fragments prefetched 8 rows ahead", () =>
+        {
+            for (var i = 0; i < rows.Count; i++)
+            {
+                if (i + 8 < rows.Count)
+                {
+                    EntryTemplates.Prefetch(rows[i + 8], fragments);
+                }
+                buffer.ResetWrittenCount();
+                EntryTemplates.Rebuild(rows[i], fragments, buffer);
+            }
+            return rows.Count;
+        });
+        Time("rebuild entry bytes, every row, the fragments of the first 1,000 (warm fragments)", () =>
+        {
+            foreach (var row in remapped)
+            {
+                buffer.ResetWrittenCount();
+                EntryTemplates.Rebuild(row, fragments, buffer);
+            }
+            return rows.Count;
+        });
+        Time("rebuild entry bytes, the first 1,000 rows over and over (warm caches)", () =>
+        {
+            var n = Math.Min(1000, rows.Count);
+            for (var i = 0; i < rows.Count; i++)
+            {
+                buffer.ResetWrittenCount();
+                EntryTemplates.Rebuild(rows[i % n], fragments, buffer);
+            }
+            return rows.Count;
+        });
         var leaves = new byte[rows.Count][];
         Time("rebuild + leaf hash (MerkleHash.Leaf)", () =>
         {

@@ -181,6 +181,9 @@ public readonly record struct Timestamp(long UnixNanos, byte FractionDigits)
         return written;
     }
 
+    // 1970-01-01 as DateOnly numbers days (from 0001-01-01).
+    private static readonly int UnixEpochDayNumber = DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
+
     // Into at least MaxUtf8Length bytes. The Unix-seconds range of DateTimeOffset ends in 9999, so years have four digits.
     private int Write(Span<byte> destination)
     {
@@ -190,20 +193,28 @@ public readonly record struct Timestamp(long UnixNanos, byte FractionDigits)
             seconds--;
             nanos += NanosPerSecond;
         }
-        var date = DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime;
-        // Written digit by digit: this runs for every entry that is rebuilt or verified.
-        Two(destination, 0, date.Year / 100);
-        Two(destination, 2, date.Year % 100);
+        // Written digit by digit, the date worked out once (DateTime's Year, Month and Day each work it out again): this
+        // runs for every entry that is rebuilt or verified.
+        var days = Math.DivRem(seconds, 86_400L, out var secondOfDay);
+        if (secondOfDay < 0)
+        {
+            days--;
+            secondOfDay += 86_400;
+        }
+        var (year, month, day) = DateOnly.FromDayNumber((int)(days + UnixEpochDayNumber));
+        var clock = (int)secondOfDay;
+        Two(destination, 0, year / 100);
+        Two(destination, 2, year % 100);
         destination[4] = (byte)'-';
-        Two(destination, 5, date.Month);
+        Two(destination, 5, month);
         destination[7] = (byte)'-';
-        Two(destination, 8, date.Day);
+        Two(destination, 8, day);
         destination[10] = (byte)'T';
-        Two(destination, 11, date.Hour);
+        Two(destination, 11, clock / 3600);
         destination[13] = (byte)':';
-        Two(destination, 14, date.Minute);
+        Two(destination, 14, clock / 60 % 60);
         destination[16] = (byte)':';
-        Two(destination, 17, date.Second);
+        Two(destination, 17, clock % 60);
         var written = 19;
         var digits = Math.Min((int)FractionDigits, 9);
         if (digits > 0)

@@ -10,6 +10,17 @@ public interface IFragmentSource
 {
     /// <summary>The template bytes of a fragment; throws <see cref="KeyNotFoundException"/> for an unknown id.</summary>
     ReadOnlySpan<byte> Get(uint id);
+
+    /// <summary>
+    /// The template bytes of a fragment and where its slot markers start (<see cref="EntryTemplates.FindMarkers"/>, found
+    /// once when the fragment is added, so that rebuilding does not search for them); throws like <see cref="Get(uint)"/>.
+    /// </summary>
+    ReadOnlySpan<byte> Get(uint id, out ReadOnlySpan<int> markers);
+
+    /// <summary>Asks the CPU to start loading a fragment's bytes, for a rebuild soon after; does nothing by default.</summary>
+    void Prefetch(uint id)
+    {
+    }
 }
 
 /// <summary>Turns JSON with placeholders into templates, and templates plus slot values back into canonical entry bytes.</summary>
@@ -59,92 +70,182 @@ public static class EntryTemplates
         }
     }
 
-    /// <summary>Writes the entry's canonical bytes: its template with every marker replaced by the row's value.</summary>
-    public static void Rebuild(EntryRow row, IFragmentSource fragments, IBufferWriter<byte> output) =>
-        Write(fragments.Get(row.Template), row, fragments, output, 0);
-
-    /// <summary>The entry's canonical bytes as a new array.</summary>
-    public static byte[] Rebuild(EntryRow row, IFragmentSource fragments)
+    /// <summary>Where a template's slot markers start, in order (each marker is three bytes; scanning resumes after it).</summary>
+    public static int[] FindMarkers(ReadOnlySpan<byte> template)
     {
-        var output = new ArrayBufferWriter<byte>(1024);
-        Rebuild(row, fragments, output);
-        return output.WrittenSpan.ToArray();
+        var markers = new List<int>();
+        for (var at = template.IndexOf(EntrySlots.Marker); at >= 0;)
+        {
+            markers.Add(at);
+            if (template.Length - at <= 3)
+            {
+                break;
+            }
+            var next = template[(at + 3)..].IndexOf(EntrySlots.Marker);
+            at = next < 0 ? -1 : at + 3 + next;
+        }
+        return [.. markers];
     }
 
-    private static void Write(ReadOnlySpan<byte> template, EntryRow row, IFragmentSource fragments, IBufferWriter<byte> output, int depth)
+    /// <summary>Writes the entry's canonical bytes: its template with every marker replaced by the row's value.</summary>
+    public static void Rebuild(EntryRow row, IFragmentSource fragments, IBufferWriter<byte> output) =>
+        output.Write(Build(row, fragments, prefix: false));
+
+    /// <summary>The entry's canonical bytes as a new array.</summary>
+    public static byte[] Rebuild(EntryRow row, IFragmentSource fragments) => Build(row, fragments, prefix: false).ToArray();
+
+    /// <summary>
+    /// What the entry's Merkle leaf hashes: 0x00 and then its canonical bytes. The span is this thread's scratch, good
+    /// until the thread rebuilds again.
+    /// </summary>
+    public static ReadOnlySpan<byte> LeafInput(EntryRow row, IFragmentSource fragments) => Build(row, fragments, prefix: true);
+
+    /// <summary>
+    /// Starts loading the fragments a row's rebuild reads: a caller that rebuilds many rows calls it a row or two ahead,
+    /// so that the fragments' first reads do not each wait on memory.
+    /// </summary>
+    public static void Prefetch(EntryRow row, IFragmentSource fragments)
+    {
+        fragments.Prefetch(row.Template);
+        if (row.Src is { } src)
+        {
+            fragments.Prefetch(src);
+        }
+        if (row.Dst is { } dst)
+        {
+            fragments.Prefetch(dst);
+        }
+        if (row.Ingress is { } ingress)
+        {
+            fragments.Prefetch(ingress);
+        }
+        if (row.Egress is { } egress)
+        {
+            fragments.Prefetch(egress);
+        }
+        if (row.SourceRef is { } source)
+        {
+            fragments.Prefetch(source);
+        }
+    }
+
+    [ThreadStatic]
+    private static byte[]? t_scratch;
+
+    private static ReadOnlySpan<byte> Build(EntryRow row, IFragmentSource fragments, bool prefix)
+    {
+        var output = new Output(t_scratch ?? new byte[4096]);
+        if (prefix)
+        {
+            output.Take(1)[0] = 0;
+            output.Advance(1);
+        }
+        try
+        {
+            Write(row.Template, row, fragments, ref output, 0);
+        }
+        finally
+        {
+            // A rare huge entry (a cluster change's body) does not keep its buffer for the thread's life.
+            t_scratch = output.Bytes.Length <= 1 << 20 ? output.Bytes : null;
+        }
+        return output.Bytes.AsSpan(0, output.Length);
+    }
+
+    // The bytes written so far into a growable array; not an IBufferWriter, so that each write is a plain call.
+    private ref struct Output(byte[] bytes)
+    {
+        public byte[] Bytes = bytes;
+        public int Length;
+
+        public Span<byte> Take(int size)
+        {
+            if (Bytes.Length - Length < size)
+            {
+                Array.Resize(ref Bytes, Math.Max(Bytes.Length * 2, Length + size));
+            }
+            return Bytes.AsSpan(Length);
+        }
+
+        public void Advance(int count) => Length += count;
+
+        public void Write(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(Take(bytes.Length));
+            Length += bytes.Length;
+        }
+    }
+
+    private static void Write(uint id, EntryRow row, IFragmentSource fragments, ref Output output, int depth)
     {
         if (depth > MaxDepth)
         {
             throw new InvalidDataException("fragments nest deeper than entries do (a fragment refers back to itself?)");
         }
-        while (true)
+        var template = fragments.Get(id, out var markers);
+        var from = 0;
+        foreach (var at in markers)
         {
-            var at = template.IndexOf(EntrySlots.Marker);
-            if (at < 0)
-            {
-                output.Write(template);
-                return;
-            }
-            output.Write(template[..at]);
+            output.Write(template[from..at]);
             if (template.Length - at < 3)
             {
                 throw new InvalidDataException("template ends inside a slot marker");
             }
             var slot = (char)template[at + 1];
             var parameter = template[at + 2];
-            template = template[(at + 3)..];
+            from = at + 3;
             switch (slot)
             {
                 case EntrySlots.Index:
-                    WriteNumber(output, row.Index);
+                    WriteNumber(ref output, row.Index);
                     break;
                 case EntrySlots.Time:
-                    WriteTime(output, row.Time, parameter);
+                    WriteTime(ref output, row.Time, parameter);
                     break;
                 case EntrySlots.ObservedAt:
-                    WriteTime(output, row.ObservedAt, parameter);
+                    WriteTime(ref output, row.ObservedAt, parameter);
                     break;
                 case EntrySlots.WindowStart:
-                    WriteTime(output, row.WindowStart, parameter);
+                    WriteTime(ref output, row.WindowStart, parameter);
                     break;
                 case EntrySlots.WindowEnd:
-                    WriteTime(output, row.WindowEnd, parameter);
+                    WriteTime(ref output, row.WindowEnd, parameter);
                     break;
                 case EntrySlots.SrcPort:
-                    WriteNumber(output, row.SrcPort);
+                    WriteNumber(ref output, row.SrcPort);
                     break;
                 case EntrySlots.DstPort:
-                    WriteNumber(output, row.DstPort);
+                    WriteNumber(ref output, row.DstPort);
                     break;
                 case EntrySlots.Line:
-                    WriteNumber(output, row.Line);
+                    WriteNumber(ref output, row.Line);
                     break;
                 case EntrySlots.Count:
-                    WriteNumber(output, row.Count);
+                    WriteNumber(ref output, row.Count);
                     break;
                 case EntrySlots.Packets:
-                    WriteNumber(output, row.Packets);
+                    WriteNumber(ref output, row.Packets);
                     break;
                 case EntrySlots.Bytes:
-                    WriteNumber(output, row.Bytes);
+                    WriteNumber(ref output, row.Bytes);
                     break;
                 case EntrySlots.Sha256:
-                    WriteHex(output, row.Sha256);
+                    WriteHex(ref output, row.Sha256);
                     break;
                 case EntrySlots.SrcFragment:
-                    WriteFragment(output, row.Src, row, fragments, depth);
+                    WriteFragment(ref output, row.Src, row, fragments, depth);
                     break;
                 case EntrySlots.DstFragment:
-                    WriteFragment(output, row.Dst, row, fragments, depth);
+                    WriteFragment(ref output, row.Dst, row, fragments, depth);
                     break;
                 case EntrySlots.IngressFragment:
-                    WriteFragment(output, row.Ingress, row, fragments, depth);
+                    WriteFragment(ref output, row.Ingress, row, fragments, depth);
                     break;
                 case EntrySlots.EgressFragment:
-                    WriteFragment(output, row.Egress, row, fragments, depth);
+                    WriteFragment(ref output, row.Egress, row, fragments, depth);
                     break;
                 case EntrySlots.SourceFragment:
-                    WriteFragment(output, row.SourceRef, row, fragments, depth);
+                    WriteFragment(ref output, row.SourceRef, row, fragments, depth);
                     break;
                 case EntrySlots.Body:
                     output.Write(row.Body is { } body ? body : "null"u8);
@@ -153,31 +254,31 @@ public static class EntryTemplates
                     throw new InvalidDataException($"template holds an unknown slot '{slot}'");
             }
         }
+        output.Write(template[from..]);
     }
 
-    private static void WriteFragment(IBufferWriter<byte> output, uint? id, EntryRow row, IFragmentSource fragments, int depth)
+    private static void WriteFragment(ref Output output, uint? id, EntryRow row, IFragmentSource fragments, int depth)
     {
         if (id is not { } fragment)
         {
             output.Write("null"u8);
             return;
         }
-        Write(fragments.Get(fragment), row, fragments, output, depth + 1);
+        Write(fragment, row, fragments, ref output, depth + 1);
     }
 
-    private static void WriteNumber(IBufferWriter<byte> output, long? value)
+    private static void WriteNumber(ref Output output, long? value)
     {
         if (value is not { } v)
         {
             output.Write("null"u8);
             return;
         }
-        var span = output.GetSpan(20);
-        Utf8Formatter.TryFormat(v, span, out var written);
+        Utf8Formatter.TryFormat(v, output.Take(20), out var written);
         output.Advance(written);
     }
 
-    private static void WriteTime(IBufferWriter<byte> output, long? nanos, byte digitsChar)
+    private static void WriteTime(ref Output output, long? nanos, byte digitsChar)
     {
         if (nanos is not { } value)
         {
@@ -185,21 +286,21 @@ public static class EntryTemplates
             return;
         }
         var digits = digitsChar is >= (byte)'0' and <= (byte)'9' ? (byte)(digitsChar - '0') : (byte)9;
-        var span = output.GetSpan(Timestamp.MaxUtf8Length + 2);
+        var span = output.Take(Timestamp.MaxUtf8Length + 2);
         span[0] = (byte)'"';
         var written = new Timestamp(value, digits).FormatUtf8(span[1..]);
         span[written + 1] = (byte)'"';
         output.Advance(written + 2);
     }
 
-    private static void WriteHex(IBufferWriter<byte> output, byte[]? bytes)
+    private static void WriteHex(ref Output output, byte[]? bytes)
     {
         if (bytes is null)
         {
             output.Write("null"u8);
             return;
         }
-        var span = output.GetSpan(bytes.Length * 2 + 2);
+        var span = output.Take(bytes.Length * 2 + 2);
         span[0] = (byte)'"';
         Convert.TryToHexStringLower(bytes, span[1..], out var written);
         span[written + 1] = (byte)'"';

@@ -64,11 +64,12 @@ public sealed record FragmentFacts(EntryKind? Kind, EntryVerdict Verdict, string
 /// Interns templates: the same template is stored once and named by a small id. Ingest adds to it; new fragments are
 /// handed to the store with the entries that first use them.
 /// </summary>
-public sealed class FragmentTable : IFragmentSource
+public sealed unsafe class FragmentTable : IFragmentSource
 {
     private readonly List<Fragment> _byId = [];
     // The texts by id, for rebuilding without going through the fragment records.
     private byte[][] _texts = new byte[64][];
+    private int[][] _markers = new int[64][];
     private readonly Dictionary<byte[], uint> _byText = new(ByteArrayComparer.Instance);
     // Placeholder JSON as the entry builder wrote it -> id, so repeated templates skip canonicalization.
     private readonly Dictionary<byte[], uint> _byDraft = new(ByteArrayComparer.Instance);
@@ -94,6 +95,35 @@ public sealed class FragmentTable : IFragmentSource
     /// <inheritdoc />
     public ReadOnlySpan<byte> Get(uint id) =>
         id < (uint)_byId.Count ? _texts[id] : throw new KeyNotFoundException($"fragment {id} does not exist (the store has {_byId.Count})");
+
+    /// <inheritdoc />
+    public ReadOnlySpan<byte> Get(uint id, out ReadOnlySpan<int> markers)
+    {
+        if (id >= (uint)_byId.Count)
+        {
+            throw new KeyNotFoundException($"fragment {id} does not exist (the store has {_byId.Count})");
+        }
+        markers = _markers[id];
+        return _texts[id];
+    }
+
+    /// <inheritdoc />
+    public void Prefetch(uint id)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported || id >= (uint)_byId.Count)
+        {
+            return;
+        }
+        // A hint only: should the array move once unpinned, the CPU loads a line nobody reads.
+        var text = _texts[id];
+        fixed (byte* start = text)
+        {
+            for (var at = 0; at < Math.Min(text.Length, 512); at += 64)
+            {
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + at);
+            }
+        }
+    }
 
     /// <summary>The fragment with this id.</summary>
     public Fragment this[uint id] => id < _byId.Count ? _byId[(int)id] : throw new KeyNotFoundException($"fragment {id} does not exist (the store has {_byId.Count})");
@@ -128,8 +158,10 @@ public sealed class FragmentTable : IFragmentSource
         if (_byId.Count == _texts.Length)
         {
             Array.Resize(ref _texts, _texts.Length * 2);
+            Array.Resize(ref _markers, _markers.Length * 2);
         }
         _texts[_byId.Count] = fragment.Text;
+        _markers[_byId.Count] = EntryTemplates.FindMarkers(fragment.Text);
         _byId.Add(fragment);
     }
 

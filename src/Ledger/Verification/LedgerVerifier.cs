@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -300,48 +299,9 @@ public static class LedgerVerifier
         public ReadOnlySpan<byte> Leaf(int i) => Leaves.AsSpan(i * MerkleHash.Size, MerkleHash.Size);
     }
 
-    // The templates' texts back to back in one array: rebuilding reads several per entry, and following a reference to a
-    // separate array for each (its header first) cost more than writing the bytes.
-    private sealed class PackedFragments : IFragmentSource
-    {
-        private readonly byte[] _texts;
-        private readonly int[] _starts;
-
-        private PackedFragments(FragmentTable table, int length)
-        {
-            _starts = new int[table.Count + 1];
-            _texts = new byte[length];
-            var at = 0;
-            for (var id = 0; id < table.Count; id++)
-            {
-                var text = table.Get((uint)id);
-                _starts[id] = at;
-                text.CopyTo(_texts.AsSpan(at));
-                at += text.Length;
-            }
-            _starts[table.Count] = at;
-        }
-
-        // Texts beyond one array's reach (never seen: real stores hold megabytes) stay in the table.
-        public static IFragmentSource Of(FragmentTable table)
-        {
-            long length = 0;
-            for (var id = 0; id < table.Count; id++)
-            {
-                length += table.Get((uint)id).Length;
-            }
-            return length <= Array.MaxLength ? new PackedFragments(table, (int)length) : table;
-        }
-
-        public ReadOnlySpan<byte> Get(uint id) => id < (uint)(_starts.Length - 1)
-            ? _texts.AsSpan(_starts[id], _starts[id + 1] - _starts[id])
-            : throw new KeyNotFoundException($"fragment {id} does not exist (the store has {_starts.Length - 1})");
-    }
-
-    // Scratch of one hashing thread: the entry bytes being rebuilt and half a chunk of interior nodes.
+    // Scratch of one hashing thread: half a chunk of interior nodes.
     private sealed class HashScratch
     {
-        public readonly ArrayBufferWriter<byte> Entry = new(4096);
         public readonly byte[] Nodes = new byte[ChunkSize / 2 * MerkleHash.Size];
     }
 
@@ -411,19 +371,21 @@ public static class LedgerVerifier
         }
     }
 
+    // How many rows ahead the fragments are prefetched: one row's rebuild and hash (~3 µs) covers the wait on memory.
+    private const int PrefetchAhead = 1;
+
     private static void Hash(Chunk chunk, IFragmentSource fragments, HashScratch scratch)
     {
-        var buffer = scratch.Entry;
         for (var i = 0; i < chunk.Count; i++)
         {
+            if (i + PrefetchAhead < chunk.Count)
+            {
+                EntryTemplates.Prefetch(chunk.Rows[i + PrefetchAhead], fragments);
+            }
             var leaf = chunk.Leaves.AsSpan(i * MerkleHash.Size, MerkleHash.Size);
             try
             {
-                buffer.ResetWrittenCount();
-                buffer.GetSpan(1)[0] = 0;
-                buffer.Advance(1);
-                EntryTemplates.Rebuild(chunk.Rows[i], fragments, buffer);
-                MerkleHash.LeafOfPrefixed(buffer.WrittenSpan, leaf);
+                MerkleHash.LeafOfPrefixed(EntryTemplates.LeafInput(chunk.Rows[i], fragments), leaf);
             }
             catch (Exception e) when (e is InvalidDataException or KeyNotFoundException)
             {

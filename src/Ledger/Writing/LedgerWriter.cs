@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text;
@@ -38,7 +37,6 @@ public sealed class LedgerWriter
     private readonly Dictionary<string, SourcePosition> _positions = new(StringComparer.Ordinal);
     private readonly List<StoredSnapshot> _snapshots = [];
     private readonly Dictionary<string, SourcePosition> _sources;
-    private readonly ArrayBufferWriter<byte> _bytes = new(2048);
     private readonly Stopwatch _sinceCheckpoint = Stopwatch.StartNew();
     private Task? _writing;
     private long _size;
@@ -225,11 +223,7 @@ public sealed class LedgerWriter
 
     private byte[] Leaf(EntryRow row, out uint tag)
     {
-        _bytes.ResetWrittenCount();
-        _bytes.GetSpan(1)[0] = 0;
-        _bytes.Advance(1);
-        EntryTemplates.Rebuild(row, Fragments, _bytes);
-        var leaf = MerkleHash.LeafOfPrefixed(_bytes.WrittenSpan);
+        var leaf = MerkleHash.LeafOfPrefixed(EntryTemplates.LeafInput(row, Fragments));
         tag = BinaryPrimitives.ReadUInt32BigEndian(leaf);
         return leaf;
     }

@@ -36,4 +36,30 @@ public sealed class TimestampTests
     {
         Assert.False(Timestamp.TryParseLocal(text, ["yyyy-MM-dd HH:mm:ss"], TimeZoneInfo.Utc, out _));
     }
+
+    [Fact]
+    public void Formatting_agrees_with_DateTime_and_parses_back_over_the_whole_range()
+    {
+        var random = new Random(20261127);
+        long[] edges = [long.MinValue, long.MaxValue, 0, -1, 1, -86_400_000_000_000, 86_399_999_999_999, 951_782_400_000_000_000 /* 2000-02-29 */];
+        foreach (var nanos in edges.Concat(Enumerable.Range(0, 20_000).Select(_ => random.NextInt64(long.MinValue, long.MaxValue))))
+        {
+            var seconds = Math.DivRem(nanos, 1_000_000_000L, out var fraction);
+            if (fraction < 0)
+            {
+                seconds--;
+                fraction += 1_000_000_000;
+            }
+            var expected = DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+            var text = new Timestamp(nanos, 9).ToString();
+            Assert.Equal($"{expected}.{fraction:D9}Z", text);
+            Assert.Equal(expected + "Z", new Timestamp(nanos, 0).ToString());
+            // The parser takes whole days from 1677-09-22 to 2262-04-11 (the ends of the range are partial days).
+            if (nanos is > -9223286400000000000L and < 9223286400000000000L)
+            {
+                Assert.True(Timestamp.TryParseRfc3339(text, out var back), text);
+                Assert.Equal(nanos, back.UnixNanos);
+            }
+        }
+    }
 }

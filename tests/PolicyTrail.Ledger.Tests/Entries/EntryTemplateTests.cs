@@ -123,4 +123,70 @@ public sealed class EntryTemplateTests
                 Assert.Equal(Convert.ToHexStringLower(sha), doc.RootElement.GetProperty("h").GetString());
             }, iter: 500);
     }
+
+    [Fact]
+    public void Markers_are_found_once_and_scanning_resumes_after_each_three_bytes()
+    {
+        // A marker's slot or parameter byte that is itself 0x01 (a damaged template) does not start another marker.
+        Assert.Equal([1, 4, 9], EntryTemplates.FindMarkers([(byte)'[', 1, 1, 1, 1, (byte)'i', (byte)'-', (byte)',', (byte)'x', 1, (byte)'i']));
+        Assert.Empty(EntryTemplates.FindMarkers("{\"a\":1}"u8));
+        Assert.Equal([0], EntryTemplates.FindMarkers([1]));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { (byte)'[', 1, (byte)'i' }, "template ends inside a slot marker")]
+    [InlineData(new byte[] { (byte)'[', 1, (byte)'?', (byte)'-', (byte)']' }, "unknown slot '?'")]
+    [InlineData(new byte[] { (byte)'[', 1, 1, 1, (byte)']' }, "unknown slot '\u0001'")]
+    public void Damaged_templates_read_from_a_store_are_refused_with_their_reason(byte[] text, string reason)
+    {
+        var fragments = new FragmentTable([new Fragment(0, text)]);
+        var error = Assert.Throws<InvalidDataException>(() => EntryTemplates.Rebuild(new EntryRow { Template = 0, Index = 1 }, fragments));
+        Assert.Contains(reason, error.Message);
+    }
+
+    [Fact]
+    public void The_leaf_input_is_a_zero_byte_and_the_entry_and_a_huge_entry_leaves_no_trace_in_the_next()
+    {
+        var fragments = new FragmentTable();
+        var template = fragments.Intern(Draft("""{"kind":"inventory-change","change":"\u0001B-","index":"\u0001i-"}"""));
+        var huge = new EntryRow { Template = template, Index = 1, Body = JsonCanonicalizer.Canonicalize(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new string('x', 3 << 20)))) };
+        var small = new EntryRow { Template = template, Index = 2, Body = "{}"u8.ToArray() };
+        Assert.Equal([0, .. EntryTemplates.Rebuild(huge, fragments)], EntryTemplates.LeafInput(huge, fragments).ToArray());
+        Assert.Equal("""{"change":{},"index":2,"kind":"inventory-change"}""", Encoding.UTF8.GetString(EntryTemplates.Rebuild(small, fragments)));
+        Assert.Equal([0, .. EntryTemplates.Rebuild(small, fragments)], EntryTemplates.LeafInput(small, fragments).ToArray());
+        Assert.Equal(3 << 20, EntryTemplates.Rebuild(huge, fragments).Length - """{"change":"","index":1,"kind":"inventory-change"}""".Length);
+    }
+
+    [Fact]
+    public void Packed_fragments_give_the_tables_texts_and_markers_and_rebuild_the_same_bytes()
+    {
+        var table = new FragmentTable();
+        var random = new Random(7);
+        var ids = new List<uint>();
+        for (var i = 0; i < 300; i++)
+        {
+            // Texts of every length modulo 4 and 0..3 markers, so that records start at every alignment.
+            var filler = new string('x', random.Next(0, 700));
+            var slots = string.Concat(Enumerable.Range(0, i % 4).Select(k => $",\"m{k}\":\"\\u0001{"ipPl"[k]}-\""));
+            ids.Add(table.Intern(Draft($"{{\"f\":\"{filler}\",\"n\":{i}{slots}}}")));
+        }
+        var root = table.Intern(Draft("""{"src":"\u0001S-","time":"\u0001t9","index":"\u0001i-"}"""));
+        var packed = PackedFragments.Of(table);
+        for (var id = 0u; id < table.Count; id++)
+        {
+            var text = packed.Get(id, out var markers);
+            Assert.Equal(table.Get(id).ToArray(), text.ToArray());
+            Assert.Equal(EntryTemplates.FindMarkers(table.Get(id)), markers.ToArray());
+            Assert.Equal(text.ToArray(), packed.Get(id).ToArray());
+            packed.Prefetch(id);
+        }
+        foreach (var id in ids)
+        {
+            var row = new EntryRow { Template = root, Src = id, Index = id, Time = 1_764_226_800_123_456_789, SrcPort = 80, DstPort = 443, Line = 9 };
+            EntryTemplates.Prefetch(row, packed);
+            Assert.Equal(EntryTemplates.Rebuild(row, table), EntryTemplates.Rebuild(row, packed));
+        }
+        packed.Prefetch((uint)table.Count);
+        Assert.Throws<KeyNotFoundException>(() => packed.Get((uint)table.Count, out _));
+    }
 }
