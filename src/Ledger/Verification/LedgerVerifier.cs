@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using PolicyTrail.Ledger.Checkpoints;
@@ -293,8 +294,21 @@ public static class LedgerVerifier
         public readonly EntryRow[] Rows = new EntryRow[ChunkSize];
         public readonly byte[] Leaves = new byte[ChunkSize * MerkleHash.Size];
         public readonly byte[] Root = new byte[MerkleHash.Size];
+        public readonly ManualResetEventSlim Done = new();
         public string?[]? Errors;
+        public Exception? Failure;
         public int Count;
+
+        // Ready to be filled again (the rows of its last use are let go).
+        public Chunk Reuse()
+        {
+            Array.Clear(Rows, 0, Count);
+            Count = 0;
+            Errors = null;
+            Failure = null;
+            Done.Reset();
+            return this;
+        }
 
         public ReadOnlySpan<byte> Leaf(int i) => Leaves.AsSpan(i * MerkleHash.Size, MerkleHash.Size);
     }
@@ -305,18 +319,25 @@ public static class LedgerVerifier
         public readonly byte[] Nodes = new byte[ChunkSize / 2 * MerkleHash.Size];
     }
 
-    // Rows are read on one thread, 1,024 to a chunk as the tree's stored subtrees are; each chunk is rebuilt, hashed
-    // and folded to its subtree root on whichever core is free (chunks are independent), and they come back in order.
+    // Rows are read on one thread, 1,024 to a chunk as the tree's stored subtrees are; each chunk is rebuilt, hashed and
+    // folded to its subtree root by whichever hashing thread is free (chunks are independent), and they come back in
+    // order. No thread waits for a batch's slowest chunk: a hashing thread takes the next chunk as soon as it is done.
     private static IEnumerable<Chunk> Chunks(IEnumerable<EntryRow> rows, IFragmentSource fragments, CancellationTokenSource stop)
     {
-        const int ChunksPerBatch = 8;
-        using var batches = new System.Collections.Concurrent.BlockingCollection<Chunk[]>(boundedCapacity: 4);
-        var reader = Task.Run(() =>
+        const int InFlight = 16;
+        var token = stop.Token;
+        using var free = new BlockingCollection<Chunk>(InFlight);
+        using var work = new BlockingCollection<Chunk>(InFlight);
+        using var ordered = new BlockingCollection<Chunk>(InFlight);
+        for (var i = 0; i < InFlight; i++)
+        {
+            free.Add(new Chunk());
+        }
+        var reader = Task.Factory.StartNew(() =>
         {
             try
             {
-                var batch = new List<Chunk>(ChunksPerBatch);
-                var chunk = new Chunk();
+                var chunk = free.Take(token).Reuse();
                 foreach (var row in rows)
                 {
                     chunk.Rows[chunk.Count++] = row;
@@ -324,21 +345,14 @@ public static class LedgerVerifier
                     {
                         continue;
                     }
-                    batch.Add(chunk);
-                    chunk = new Chunk();
-                    if (batch.Count == ChunksPerBatch)
-                    {
-                        batches.Add([.. batch], stop.Token);
-                        batch.Clear();
-                    }
+                    ordered.Add(chunk, token);
+                    work.Add(chunk, token);
+                    chunk = free.Take(token).Reuse();
                 }
                 if (chunk.Count > 0)
                 {
-                    batch.Add(chunk);
-                }
-                if (batch.Count > 0)
-                {
-                    batches.Add([.. batch], stop.Token);
+                    ordered.Add(chunk, token);
+                    work.Add(chunk, token);
                 }
             }
             catch (OperationCanceledException)
@@ -346,27 +360,53 @@ public static class LedgerVerifier
             }
             finally
             {
-                batches.CompleteAdding();
+                work.CompleteAdding();
+                ordered.CompleteAdding();
             }
-        });
+        }, token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var hashers = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Task.Factory.StartNew(() =>
+        {
+            var scratch = new HashScratch();
+            try
+            {
+                foreach (var chunk in work.GetConsumingEnumerable(token))
+                {
+                    try
+                    {
+                        Hash(chunk, fragments, scratch);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        chunk.Failure = e;
+                    }
+                    finally
+                    {
+                        chunk.Done.Set();
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }, token, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
         try
         {
-            foreach (var batch in batches.GetConsumingEnumerable(stop.Token))
+            foreach (var chunk in ordered.GetConsumingEnumerable(token))
             {
-                Parallel.For(0, batch.Length, new ParallelOptions { CancellationToken = stop.Token }, () => new HashScratch(), (c, _, scratch) =>
+                chunk.Done.Wait(token);
+                if (chunk.Failure is { } failure)
                 {
-                    Hash(batch[c], fragments, scratch);
-                    return scratch;
-                }, _ => { });
-                foreach (var chunk in batch)
-                {
-                    yield return chunk;
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
                 }
+                yield return chunk;
+                // The caller is done with it once it asks for the next.
+                free.Add(chunk, token);
             }
         }
         finally
         {
             stop.Cancel();
+            Task.WaitAll(hashers);
             reader.GetAwaiter().GetResult();
         }
     }
