@@ -466,6 +466,13 @@ internal sealed partial class HubbleParser
             if (keyStart < 0 && IsEndpointField(name))
             {
                 keyStart = memberStart;
+                // The rest of the object byte for byte as one read before: taken as it is.
+                if (_endpointRepeats.TryMatch(line[keyStart..], out var length, out endpoint))
+                {
+                    c.SkipTo(keyStart + length);
+                    EndpointHits++;
+                    return true;
+                }
             }
             // Depth 2, as ScanEndpointFields skips the members it does not read.
             if (!c.Skip(2) || !c.EndMember((byte)'}', out more))
@@ -477,6 +484,10 @@ internal sealed partial class HubbleParser
         if (_endpoints.TryGet(key, out endpoint))
         {
             EndpointHits++;
+            if (keyStart >= 0)
+            {
+                _endpointRepeats.Add(key, endpoint);
+            }
             return true;
         }
         var bytes = line[start..c.Position];
@@ -487,6 +498,10 @@ internal sealed partial class HubbleParser
             return false;
         }
         _endpoints.Add(key, endpoint);
+        if (keyStart >= 0)
+        {
+            _endpointRepeats.Add(key, endpoint);
+        }
         return true;
     }
 
@@ -819,6 +834,9 @@ internal sealed partial class HubbleParser
         private int _at;
 
         public readonly int Position => _at;
+
+        /// <summary>Moves on to a later position, past bytes known to be valid here (a repeat of ones read before).</summary>
+        public void SkipTo(int position) => _at = position;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void SkipWhitespace()

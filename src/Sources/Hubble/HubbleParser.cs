@@ -21,6 +21,8 @@ internal sealed partial class HubbleParser : ILineParser
     private readonly Utf8Cache<Dictionary<string, string>> _labels = new(bits: 13, maxKeyBytes: 8192);
     private readonly Utf8Cache<IPAddress?> _addresses = new(bits: 14, maxKeyBytes: 64);
     private readonly Utf8Cache<HubbleEndpoint> _endpoints = new(bits: 14, maxKeyBytes: 4096);
+    // The same endpoints, found by the bytes that follow without reading them to their end first.
+    private readonly RepeatCache<HubbleEndpoint> _endpointRepeats = new(bits: 14, maxRunBytes: 4096);
     private readonly bool _fastPath;
     private Timestamp? _lastTime;
 
