@@ -39,10 +39,26 @@ internal sealed class MemoryLedgerStore : ILedgerStore
         _state = _state! with { Size = batch.Size, Frontier = batch.Frontier, FragmentCount = _fragments.Count };
     }
 
+    /// <summary>When set, reading entries fails with an IOException when it reaches this index (a disk error mid-read).</summary>
+    public long? FailReadingAt { get; set; }
+
     public IEnumerable<EntryRow> ReadEntries(long from, long to)
     {
         EntryReads++;
-        return _entries.Where(e => e.Index >= from && e.Index < to).ToList();
+        var rows = _entries.Where(e => e.Index >= from && e.Index < to).ToList();
+        return FailReadingAt is { } at ? Failing(rows, at) : rows;
+    }
+
+    private static IEnumerable<EntryRow> Failing(List<EntryRow> rows, long at)
+    {
+        foreach (var row in rows)
+        {
+            if (row.Index == at)
+            {
+                throw new IOException($"read error at entry {at}");
+            }
+            yield return row;
+        }
     }
 
     public IEnumerable<EntryRow> Query(EntryFilter filter) => throw new NotSupportedException("the memory store answers no queries");

@@ -82,6 +82,22 @@ public sealed class LedgerVerifierTests
         Assert.StartsWith($"entry {index}: its content does not hash", result.Problem, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1023)]
+    [InlineData(3500)]
+    public void A_read_error_part_way_reaches_the_caller_and_stops_the_hashing_threads(long at)
+    {
+        var (store, _) = Log(40_000);
+        store.FailReadingAt = at;
+
+        var error = Assert.Throws<IOException>(() => Verify(store));
+
+        Assert.Equal($"read error at entry {at}", error.Message);
+        store.FailReadingAt = null;
+        Assert.True(Verify(store).Intact);
+    }
+
     [Fact]
     public void An_edited_entry_with_a_matching_tag_in_the_third_chunk_is_caught_by_its_chunk()
     {
