@@ -104,9 +104,10 @@ public static class EntryTemplates
     /// Starts loading the fragments a row's rebuild reads: a caller that rebuilds many rows calls it a row or two ahead,
     /// so that the fragments' first reads do not each wait on memory.
     /// </summary>
+    /// <remarks>Root templates and source references are few and stay in the CPU's caches: only the endpoint and decision
+    /// fragments, thousands of them read at random, are asked for.</remarks>
     public static void Prefetch(EntryRow row, IFragmentSource fragments)
     {
-        fragments.Prefetch(row.Template);
         if (row.Src is { } src)
         {
             fragments.Prefetch(src);
@@ -122,10 +123,6 @@ public static class EntryTemplates
         if (row.Egress is { } egress)
         {
             fragments.Prefetch(egress);
-        }
-        if (row.SourceRef is { } source)
-        {
-            fragments.Prefetch(source);
         }
     }
 
