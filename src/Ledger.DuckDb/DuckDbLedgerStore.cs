@@ -322,14 +322,18 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     /// were appended without the per-block sorts of <see cref="ReadEntries"/>; the connection stays busy until the
     /// enumeration ends.
     /// </remarks>
-    public IEnumerable<EntryRow> ReadEntriesAsStored()
+    public IEnumerable<EntryRow> ReadEntriesAsStored() => ReadEntriesAsStored(static () => new EntryRow());
+
+    /// <inheritdoc />
+    public IEnumerable<EntryRow> ReadEntriesAsStored(Func<EntryRow> next)
     {
+        ArgumentNullException.ThrowIfNull(next);
         using var command = Command($"SELECT {(_layout == 1 ? EntryColumnsReadV1 : EntryColumns)} FROM entries");
         command.UseStreamingMode = true;
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            yield return ReadRow(reader);
+            yield return ReadRow(reader, next());
         }
     }
 
@@ -1007,41 +1011,43 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         }
     }
 
-    private static EntryRow ReadRow(DbDataReader reader)
+    private static EntryRow ReadRow(DbDataReader reader) => ReadRow(reader, new EntryRow());
+
+    // Every field is set, so that a row handed back for reuse keeps nothing of the entry it held before.
+    private static EntryRow ReadRow(DbDataReader reader, EntryRow row)
     {
-        var row = new EntryRow
+        row.Index = reader.GetInt64(0);
+        row.Template = reader.GetFieldValue<uint>(1);
+        row.Src = reader.IsDBNull(2) ? null : reader.GetFieldValue<uint>(2);
+        row.Dst = reader.IsDBNull(3) ? null : reader.GetFieldValue<uint>(3);
+        row.SourceRef = reader.IsDBNull(4) ? null : reader.GetFieldValue<uint>(4);
+        row.Time = reader.GetInt64(5);
+        row.ObservedAt = NullableInt64(reader, 6);
+        row.WindowStart = NullableInt64(reader, 7);
+        row.WindowEnd = NullableInt64(reader, 8);
+        row.SrcPort = reader.IsDBNull(9) ? null : reader.GetInt32(9);
+        row.DstPort = reader.IsDBNull(10) ? null : reader.GetInt32(10);
+        row.Line = NullableInt64(reader, 11);
+        row.Count = NullableInt64(reader, 16);
+        row.Packets = NullableInt64(reader, 17);
+        row.Bytes = NullableInt64(reader, 18);
+        row.LeafTag = reader.GetFieldValue<uint>(19);
+        row.Ingress = reader.IsDBNull(20) ? null : reader.GetFieldValue<uint>(20);
+        row.Egress = reader.IsDBNull(21) ? null : reader.GetFieldValue<uint>(21);
+        row.Body = reader.IsDBNull(22) ? null : Blob(reader, 22);
+        if (reader.IsDBNull(12))
         {
-            Index = reader.GetInt64(0),
-            Template = reader.GetFieldValue<uint>(1),
-            Src = reader.IsDBNull(2) ? null : reader.GetFieldValue<uint>(2),
-            Dst = reader.IsDBNull(3) ? null : reader.GetFieldValue<uint>(3),
-            SourceRef = reader.IsDBNull(4) ? null : reader.GetFieldValue<uint>(4),
-            Time = reader.GetInt64(5),
-            ObservedAt = NullableInt64(reader, 6),
-            WindowStart = NullableInt64(reader, 7),
-            WindowEnd = NullableInt64(reader, 8),
-            SrcPort = reader.IsDBNull(9) ? null : reader.GetInt32(9),
-            DstPort = reader.IsDBNull(10) ? null : reader.GetInt32(10),
-            Line = NullableInt64(reader, 11),
-            Count = NullableInt64(reader, 16),
-            Packets = NullableInt64(reader, 17),
-            Bytes = NullableInt64(reader, 18),
-            LeafTag = reader.GetFieldValue<uint>(19),
-            Ingress = reader.IsDBNull(20) ? null : reader.GetFieldValue<uint>(20),
-            Egress = reader.IsDBNull(21) ? null : reader.GetFieldValue<uint>(21),
-            Body = reader.IsDBNull(22) ? null : Blob(reader, 22),
-        };
-        if (!reader.IsDBNull(12))
-        {
-            var sha = new byte[32];
-            for (var i = 0; i < 4; i++)
-            {
-                // A column nulled by tampering reads as 0 here; the leaf hash then differs and verify names the entry.
-                var part = reader.IsDBNull(12 + i) ? 0UL : reader.GetFieldValue<ulong>(12 + i);
-                BinaryPrimitives.WriteUInt64BigEndian(sha.AsSpan(i * 8, 8), part);
-            }
-            row.Sha256 = sha;
+            row.Sha256 = null;
+            return row;
         }
+        var sha = row.Sha256 is { Length: 32 } kept ? kept : new byte[32];
+        for (var i = 0; i < 4; i++)
+        {
+            // A column nulled by tampering reads as 0 here; the leaf hash then differs and verify names the entry.
+            var part = reader.IsDBNull(12 + i) ? 0UL : reader.GetFieldValue<ulong>(12 + i);
+            BinaryPrimitives.WriteUInt64BigEndian(sha.AsSpan(i * 8, 8), part);
+        }
+        row.Sha256 = sha;
         return row;
     }
 

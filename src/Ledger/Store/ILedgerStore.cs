@@ -39,6 +39,13 @@ public interface ILedgerStore : IDisposable
     /// </summary>
     IEnumerable<EntryRow> ReadEntriesAsStored() => ReadEntries(long.MinValue, long.MaxValue);
 
+    /// <summary>
+    /// <see cref="ReadEntriesAsStored()"/>, filling rows that <paramref name="next"/> hands out, where the store can,
+    /// instead of a new row per entry: a caller that reads millions of entries and is done with each batch of them
+    /// hands the same rows out again. Every field of a handed-out row is overwritten.
+    /// </summary>
+    IEnumerable<EntryRow> ReadEntriesAsStored(Func<EntryRow> next) => ReadEntriesAsStored();
+
     /// <summary>Entries that match a filter, in index order (descending when <see cref="EntryFilter.Descending"/>).</summary>
     IEnumerable<EntryRow> Query(EntryFilter filter);
 

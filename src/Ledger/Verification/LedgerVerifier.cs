@@ -142,7 +142,7 @@ public static class LedgerVerifier
         // Sizes some checkpoint is compared at: a chunk with one strictly inside it is folded leaf by leaf.
         var sizes = opened.Select(o => o.Checkpoint.Size).Concat(kept.Select(k => k.Size)).Where(s => s % ChunkSize != 0).ToHashSet();
         var packed = PackedFragments.Of(fragments);
-        foreach (var chunk in Chunks(asStored ? store.ReadEntriesAsStored() : store.ReadEntries(0, long.MaxValue), packed, stop))
+        foreach (var chunk in Chunks(asStored ? store.ReadEntriesAsStored : null, store.ReadEntries(0, long.MaxValue), packed, stop))
         {
             var start = expected;
             for (var i = 0; i < chunk.Count; i++)
@@ -299,7 +299,13 @@ public static class LedgerVerifier
         public Exception? Failure;
         public int Count;
 
-        // Ready to be filled again (the rows of its last use are let go).
+        // Rows of its own, filled by the store and kept for the next use; a store that makes rows of its own replaces them.
+        private readonly EntryRow[] _spare = new EntryRow[ChunkSize];
+
+        // The row the next entry read may be put in.
+        public EntryRow Spare() => _spare[Count] ??= new EntryRow();
+
+        // Ready to be filled again (rows from elsewhere of its last use are let go).
         public Chunk Reuse()
         {
             Array.Clear(Rows, 0, Count);
@@ -322,13 +328,15 @@ public static class LedgerVerifier
     // Rows are read on one thread, 1,024 to a chunk as the tree's stored subtrees are; each chunk is rebuilt, hashed and
     // folded to its subtree root by whichever hashing thread is free (chunks are independent), and they come back in
     // order. No thread waits for a batch's slowest chunk: a hashing thread takes the next chunk as soon as it is done.
-    private static IEnumerable<Chunk> Chunks(IEnumerable<EntryRow> rows, IFragmentSource fragments, CancellationTokenSource stop)
+    // asStored reads the rows in stored order into the chunks' own rows (each chunk keeps its 1,024 and fills them again
+    // when it is reused); otherwise the rows are ordered.
+    private static IEnumerable<Chunk> Chunks(Func<Func<EntryRow>, IEnumerable<EntryRow>>? asStored, IEnumerable<EntryRow> ordered, IFragmentSource fragments, CancellationTokenSource stop)
     {
         const int InFlight = 16;
         var token = stop.Token;
         using var free = new BlockingCollection<Chunk>(InFlight);
         using var work = new BlockingCollection<Chunk>(InFlight);
-        using var ordered = new BlockingCollection<Chunk>(InFlight);
+        using var inOrder = new BlockingCollection<Chunk>(InFlight);
         for (var i = 0; i < InFlight; i++)
         {
             free.Add(new Chunk());
@@ -338,6 +346,7 @@ public static class LedgerVerifier
             try
             {
                 var chunk = free.Take(token).Reuse();
+                var rows = asStored is null ? ordered : asStored(() => chunk.Spare());
                 foreach (var row in rows)
                 {
                     chunk.Rows[chunk.Count++] = row;
@@ -345,13 +354,13 @@ public static class LedgerVerifier
                     {
                         continue;
                     }
-                    ordered.Add(chunk, token);
+                    inOrder.Add(chunk, token);
                     work.Add(chunk, token);
                     chunk = free.Take(token).Reuse();
                 }
                 if (chunk.Count > 0)
                 {
-                    ordered.Add(chunk, token);
+                    inOrder.Add(chunk, token);
                     work.Add(chunk, token);
                 }
             }
@@ -361,7 +370,7 @@ public static class LedgerVerifier
             finally
             {
                 work.CompleteAdding();
-                ordered.CompleteAdding();
+                inOrder.CompleteAdding();
             }
         }, token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var hashers = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => Task.Factory.StartNew(() =>
@@ -391,7 +400,7 @@ public static class LedgerVerifier
         }, token, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
         try
         {
-            foreach (var chunk in ordered.GetConsumingEnumerable(token))
+            foreach (var chunk in inOrder.GetConsumingEnumerable(token))
             {
                 chunk.Done.Wait(token);
                 if (chunk.Failure is { } failure)
