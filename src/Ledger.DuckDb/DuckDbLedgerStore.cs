@@ -328,6 +328,13 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     public IEnumerable<EntryRow> ReadEntriesAsStored(Func<EntryRow> next)
     {
         ArgumentNullException.ThrowIfNull(next);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return EntryChunkReader.Read(_connection, $"SELECT {(_layout == 1 ? EntryColumnsReadV1 : EntryColumns)} FROM entries", next, () => ReadEntriesAsStoredByValue(next));
+    }
+
+    // Value by value through ADO.NET: for results whose column types are not the entry columns' (EntryChunkReader).
+    private IEnumerable<EntryRow> ReadEntriesAsStoredByValue(Func<EntryRow> next)
+    {
         using var command = Command($"SELECT {(_layout == 1 ? EntryColumnsReadV1 : EntryColumns)} FROM entries");
         command.UseStreamingMode = true;
         using var reader = command.ExecuteReader();

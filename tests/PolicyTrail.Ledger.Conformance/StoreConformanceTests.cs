@@ -108,11 +108,14 @@ public abstract class StoreConformanceTests : IDisposable
             new EntryRow { Index = 4, Template = 9, Time = 5, Body = "{\"kind\":\"Pod\",\"name\":\"wéb\u0001\"}"u8.ToArray(), LeafTag = 4 },
             new EntryRow { Index = 5, Template = 9, Time = 6, Body = [], LeafTag = 5 },
             new EntryRow { Index = 6, Template = 1, Time = 7, LeafTag = 6 },
+            // Twelve bytes or fewer: stores may keep such a value inline.
+            new EntryRow { Index = 7, Template = 9, Time = 8, Body = "[1,2]"u8.ToArray(), LeafTag = 7 },
+            new EntryRow { Index = 8, Template = 9, Time = 9, Body = "[1,2,3,4,5,6]"u8.ToArray(), LeafTag = 8 },
         };
-        Store.Append(Batch(rows, size: 7));
+        Store.Append(Batch(rows, size: 9));
         foreach (var store in StoreThenReopened())
         {
-            var read = store.ReadEntries(0, 7).ToArray();
+            var read = store.ReadEntries(0, 9).ToArray();
             Assert.Equal(rows.Length, read.Length);
             for (var i = 0; i < rows.Length; i++)
             {
@@ -127,7 +130,7 @@ public abstract class StoreConformanceTests : IDisposable
                 AssertSameRow(rows[row.Index], row);
                 asStored.Add(row.Index);
             }
-            Assert.Equal([0, 1, 2, 3, 4, 5, 6], asStored.Order());
+            Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7, 8], asStored.Order());
         }
     }
 

@@ -164,6 +164,42 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
     }
 
     [Fact]
+    public void Read_as_stored_takes_rows_as_they_are_nulls_in_required_columns_as_zero_and_altered_column_types_value_by_value()
+    {
+        WriteLog(3000);
+        using (var connection = new DuckDBConnection($"Data Source={_file.Path}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                ALTER TABLE entries ALTER COLUMN template DROP NOT NULL;
+                UPDATE entries SET template = NULL, src = 7 WHERE idx = 2500;
+                INSERT INTO entries (idx, template, event_time, leaf_tag) VALUES (1, 0, 1, 1);
+                """;
+            command.ExecuteNonQuery();
+        }
+        using (var store = DuckDbLedgerStore.Open(_file.Path, readOnly: true))
+        {
+            // Read in chunks of DuckDB's: every row once, in stored order, the damaged one with template 0.
+            var rows = store.ReadEntriesAsStored().Select(r => (r.Index, r.Template, r.Src, r.LeafTag)).ToList();
+            Assert.Equal(3001, rows.Count);
+            Assert.Equal(Enumerable.Range(0, 3000).Select(i => (long)i).Append(1), rows.Select(r => r.Index));
+            Assert.Equal((2500L, 0u, (uint?)7, 2500u), rows[2500]);
+        }
+        using (var connection = new DuckDBConnection($"Data Source={_file.Path}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE entries SET template = 0 WHERE template IS NULL; ALTER TABLE entries ALTER COLUMN src TYPE BIGINT;";
+            command.ExecuteNonQuery();
+        }
+        using var altered = DuckDbLedgerStore.Open(_file.Path, readOnly: true);
+        var reread = altered.ReadEntriesAsStored().Select(r => (r.Index, r.Src)).ToList();
+        Assert.Equal(3001, reread.Count);
+        Assert.Equal((2500L, (uint?)7), reread[2500]);
+    }
+
+    [Fact]
     public void A_layout_1_store_is_read_as_it_is_and_upgraded_when_opened_for_writing()
     {
         WriteLog(3);
