@@ -52,10 +52,11 @@ if (args.Length > 1 && args[0] == "hubble-month")
     Console.WriteLine($"wrote {args[1]}/cluster.json and {count} Hubble flows over {days} days to {args[1]}/hubble.jsonl");
     return 0;
 }
-// "hubble-stage FILE [rounds] [stage]" times the Hubble source stage and its yardsticks on one thread (thread CPU time).
+// "hubble-stage FILE [rounds] [stage|scan]" times the Hubble source stage and its yardsticks on one thread (thread CPU
+// time); "stage" or "scan" times that alone (for profiling).
 if (args.Length > 1 && args[0] == "hubble-stage")
 {
-    return HubbleStage.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 7, args.Length > 3 && args[3] == "stage");
+    return HubbleStage.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 7, args.Length > 3 ? args[3] : null);
 }
 // "summarize STORE" opens a store for writing, which brings its day summary up to date (all of it for an older store), and times that.
 if (args.Length > 1 && args[0] == "summarize")

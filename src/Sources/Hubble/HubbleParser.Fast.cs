@@ -82,6 +82,9 @@ internal sealed partial class HubbleParser
     /// <summary>Endpoints the fast path found in its cache (for tests).</summary>
     internal long EndpointHits { get; private set; }
 
+    /// <summary>Of those, endpoints taken as repeats of bytes read before (without reading them to their end).</summary>
+    internal long RepeatHits { get; private set; }
+
     /// <summary>The fast scan alone, without building a record (for the benchmark's breakdown of the stage).</summary>
     internal bool ScanOnly(ReadOnlySpan<byte> line)
     {
@@ -471,6 +474,7 @@ internal sealed partial class HubbleParser
                 {
                     c.SkipTo(keyStart + length);
                     EndpointHits++;
+                    RepeatHits++;
                     return true;
                 }
             }
