@@ -123,21 +123,22 @@ internal static unsafe class EntryChunkReader
             return bits is null || ((bits[row >> 6] >> (row & 63)) & 1) != 0;
         }
 
-        public T Value<T>(int column, int row) where T : unmanaged => ((T*)Data[column])[row];
-
         public T? Nullable<T>(int column, int row) where T : unmanaged => Valid(column, row) ? ((T*)Data[column])[row] : null;
+
+        // A column the schema declares NOT NULL: a NULL there reads as 0.
+        public T Required<T>(int column, int row) where T : unmanaged => Valid(column, row) ? ((T*)Data[column])[row] : default;
     }
 
     // Every field is set. A NULL in a column the schema declares NOT NULL (only an edit outside PolicyTrail makes one)
     // reads as 0, as a nulled SHA-256 part does: the entry then fails its leaf hash and verify names it.
     private static EntryRow Fill(Columns c, int r, EntryRow row)
     {
-        row.Index = c.Valid(0, r) ? c.Value<long>(0, r) : 0;
-        row.Template = c.Valid(1, r) ? c.Value<uint>(1, r) : 0;
+        row.Index = c.Required<long>(0, r);
+        row.Template = c.Required<uint>(1, r);
         row.Src = c.Nullable<uint>(2, r);
         row.Dst = c.Nullable<uint>(3, r);
         row.SourceRef = c.Nullable<uint>(4, r);
-        row.Time = c.Valid(5, r) ? c.Value<long>(5, r) : 0;
+        row.Time = c.Required<long>(5, r);
         row.ObservedAt = c.Nullable<long>(6, r);
         row.WindowStart = c.Nullable<long>(7, r);
         row.WindowEnd = c.Nullable<long>(8, r);
@@ -147,7 +148,7 @@ internal static unsafe class EntryChunkReader
         row.Count = c.Nullable<long>(16, r);
         row.Packets = c.Nullable<long>(17, r);
         row.Bytes = c.Nullable<long>(18, r);
-        row.LeafTag = c.Valid(19, r) ? c.Value<uint>(19, r) : 0;
+        row.LeafTag = c.Required<uint>(19, r);
         row.Ingress = c.Nullable<uint>(20, r);
         row.Egress = c.Nullable<uint>(21, r);
         row.Body = c.Valid(22, r) ? Blob((byte*)c.Data[22] + (16 * r)) : null;
@@ -159,7 +160,7 @@ internal static unsafe class EntryChunkReader
         var sha = row.Sha256 is { Length: 32 } kept ? kept : new byte[32];
         for (var i = 0; i < 4; i++)
         {
-            BinaryPrimitives.WriteUInt64BigEndian(sha.AsSpan(i * 8, 8), c.Valid(12 + i, r) ? c.Value<ulong>(12 + i, r) : 0UL);
+            BinaryPrimitives.WriteUInt64BigEndian(sha.AsSpan(i * 8, 8), c.Required<ulong>(12 + i, r));
         }
         row.Sha256 = sha;
         return row;

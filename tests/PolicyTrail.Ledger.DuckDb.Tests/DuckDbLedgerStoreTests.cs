@@ -105,13 +105,7 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
     [Fact]
     public void A_DuckDB_file_without_the_store_tables_is_refused_read_only()
     {
-        using (var connection = new DuckDBConnection($"Data Source={_file.Path}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "CREATE TABLE other (x INTEGER)";
-            command.ExecuteNonQuery();
-        }
+        ExecuteSql("CREATE TABLE other (x INTEGER)");
         var error = Assert.Throws<InvalidDataException>(() => DuckDbLedgerStore.Open(_file.Path, readOnly: true));
         Assert.Contains("not a PolicyTrail store", error.Message, StringComparison.Ordinal);
     }
@@ -146,17 +140,11 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
     public void Rows_inserted_duplicated_or_deleted_behind_the_stores_back_are_read_as_they_are()
     {
         WriteLog(5);
-        using (var connection = new DuckDBConnection($"Data Source={_file.Path}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = """
-                INSERT INTO entries (idx, template, event_time, leaf_tag) VALUES (2, 0, 2, 99);
-                DELETE FROM entries WHERE idx = 3;
-                INSERT INTO entries (idx, template, event_time, leaf_tag) VALUES (9223372036854775807, 0, 0, 7);
-                """;
-            command.ExecuteNonQuery();
-        }
+        ExecuteSql("""
+            INSERT INTO entries (idx, template, event_time, leaf_tag) VALUES (2, 0, 2, 99);
+            DELETE FROM entries WHERE idx = 3;
+            INSERT INTO entries (idx, template, event_time, leaf_tag) VALUES (9223372036854775807, 0, 0, 7);
+            """);
         using var reopened = DuckDbLedgerStore.Open(_file.Path, readOnly: true);
         Assert.Equal([(0L, 0u), (1, 1), (2, 2), (2, 99), (4, 4)], reopened.ReadEntries(0, 5).Select(r => (r.Index, r.LeafTag)));
         Assert.Equal([2L, 2, 4], reopened.ReadEntries(2, long.MaxValue).Select(r => r.Index));
@@ -167,17 +155,11 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
     public void Read_as_stored_takes_rows_as_they_are_nulls_in_required_columns_as_zero_and_altered_column_types_value_by_value()
     {
         WriteLog(3000);
-        using (var connection = new DuckDBConnection($"Data Source={_file.Path}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = """
-                ALTER TABLE entries ALTER COLUMN template DROP NOT NULL;
-                UPDATE entries SET template = NULL, src = 7 WHERE idx = 2500;
-                INSERT INTO entries (idx, template, event_time, leaf_tag) VALUES (1, 0, 1, 1);
-                """;
-            command.ExecuteNonQuery();
-        }
+        ExecuteSql("""
+            ALTER TABLE entries ALTER COLUMN template DROP NOT NULL;
+            UPDATE entries SET template = NULL, src = 7 WHERE idx = 2500;
+            INSERT INTO entries (idx, template, event_time, leaf_tag) VALUES (1, 0, 1, 1);
+            """);
         using (var store = DuckDbLedgerStore.Open(_file.Path, readOnly: true))
         {
             // Read in chunks of DuckDB's: every row once, in stored order, the damaged one with template 0.
@@ -186,13 +168,7 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
             Assert.Equal(Enumerable.Range(0, 3000).Select(i => (long)i).Append(1), rows.Select(r => r.Index));
             Assert.Equal((2500L, 0u, (uint?)7, 2500u), rows[2500]);
         }
-        using (var connection = new DuckDBConnection($"Data Source={_file.Path}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE entries SET template = 0 WHERE template IS NULL; ALTER TABLE entries ALTER COLUMN src TYPE BIGINT;";
-            command.ExecuteNonQuery();
-        }
+        ExecuteSql("UPDATE entries SET template = 0 WHERE template IS NULL; ALTER TABLE entries ALTER COLUMN src TYPE BIGINT;");
         using var altered = DuckDbLedgerStore.Open(_file.Path, readOnly: true);
         var reread = altered.ReadEntriesAsStored().Select(r => (r.Index, r.Src)).ToList();
         Assert.Equal(3001, reread.Count);
@@ -203,13 +179,7 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
     public void A_layout_1_store_is_read_as_it_is_and_upgraded_when_opened_for_writing()
     {
         WriteLog(3);
-        using (var connection = new DuckDBConnection($"Data Source={_file.Path}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "ALTER TABLE entries DROP COLUMN body; UPDATE meta SET schema_version = 1;";
-            command.ExecuteNonQuery();
-        }
+        ExecuteSql("ALTER TABLE entries DROP COLUMN body; UPDATE meta SET schema_version = 1;");
         using (var readOnly = DuckDbLedgerStore.Open(_file.Path, readOnly: true))
         {
             Assert.Equal([0L, 1, 2], readOnly.ReadEntries(0, 3).Select(r => r.Index));
@@ -251,6 +221,16 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
         }
         Assert.Equal(Count, expected);
         Assert.Equal([199_990L, 199_991], store.Query(new EntryFilter { Since = 199_990, Limit = 2 }).Select(r => r.Index));
+    }
+
+    /// <summary>Runs SQL on the store file behind the store's back (as a tamperer would).</summary>
+    private void ExecuteSql(string sql)
+    {
+        using var connection = new DuckDBConnection($"Data Source={_file.Path}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 
     /// <summary>A new store holding a log of <paramref name="count"/> bare entries (index = time = leaf tag).</summary>
