@@ -1023,12 +1023,14 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     // Every field is set, so that a row handed back for reuse keeps nothing of the entry it held before.
     private static EntryRow ReadRow(DbDataReader reader, EntryRow row)
     {
-        row.Index = reader.GetInt64(0);
-        row.Template = reader.GetFieldValue<uint>(1);
+        // A NULL in a column the schema declares NOT NULL (only an edit outside PolicyTrail makes one) reads as 0, as in
+        // EntryChunkReader: the entry then fails its leaf hash and verify names it.
+        row.Index = reader.IsDBNull(0) ? 0 : reader.GetInt64(0);
+        row.Template = reader.IsDBNull(1) ? 0 : reader.GetFieldValue<uint>(1);
         row.Src = reader.IsDBNull(2) ? null : reader.GetFieldValue<uint>(2);
         row.Dst = reader.IsDBNull(3) ? null : reader.GetFieldValue<uint>(3);
         row.SourceRef = reader.IsDBNull(4) ? null : reader.GetFieldValue<uint>(4);
-        row.Time = reader.GetInt64(5);
+        row.Time = reader.IsDBNull(5) ? 0 : reader.GetInt64(5);
         row.ObservedAt = NullableInt64(reader, 6);
         row.WindowStart = NullableInt64(reader, 7);
         row.WindowEnd = NullableInt64(reader, 8);
@@ -1038,7 +1040,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         row.Count = NullableInt64(reader, 16);
         row.Packets = NullableInt64(reader, 17);
         row.Bytes = NullableInt64(reader, 18);
-        row.LeafTag = reader.GetFieldValue<uint>(19);
+        row.LeafTag = reader.IsDBNull(19) ? 0 : reader.GetFieldValue<uint>(19);
         row.Ingress = reader.IsDBNull(20) ? null : reader.GetFieldValue<uint>(20);
         row.Egress = reader.IsDBNull(21) ? null : reader.GetFieldValue<uint>(21);
         row.Body = reader.IsDBNull(22) ? null : Blob(reader, 22);

@@ -167,6 +167,8 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
             Assert.Equal(3001, rows.Count);
             Assert.Equal(Enumerable.Range(0, 3000).Select(i => (long)i).Append(1), rows.Select(r => r.Index));
             Assert.Equal((2500L, 0u, (uint?)7, 2500u), rows[2500]);
+            // Value by value, in index order, alike.
+            Assert.Equal((0u, (uint?)7), store.ReadEntries(2500, 2501).Select(r => (r.Template, r.Src)).Single());
         }
         ExecuteSql("UPDATE entries SET template = 0 WHERE template IS NULL; ALTER TABLE entries ALTER COLUMN src TYPE BIGINT;");
         using var altered = DuckDbLedgerStore.Open(_file.Path, readOnly: true);

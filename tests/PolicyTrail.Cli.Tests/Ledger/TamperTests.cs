@@ -33,6 +33,8 @@ public sealed class TamperTests(LedgerFixture ledger) : IClassFixture<LedgerFixt
     [InlineData("UPDATE entries SET sha256_2 = xor(sha256_2, 1::UBIGINT) WHERE idx = 2999", "entry 2999: its content does not hash")]
     [InlineData("UPDATE entries SET src = (SELECT max(src) FROM entries) WHERE idx = 100 AND src <> (SELECT max(src) FROM entries)", "entry 100: its content does not hash")]
     [InlineData("UPDATE entries SET body = body || ' '::BLOB WHERE idx = 5 AND body IS NOT NULL", "entry 5: its content does not hash")]
+    [InlineData("ALTER TABLE entries ALTER COLUMN template DROP NOT NULL; UPDATE entries SET template = NULL WHERE idx = 2100", "entry 2100: its content does not hash")]
+    [InlineData("UPDATE entries SET sha256_0 = NULL WHERE idx = 777", "entry 777: its content does not hash")]
     public async Task An_edited_field_is_named_by_its_entry(string sql, string expected)
     {
         var r = await Tampered(sql);
