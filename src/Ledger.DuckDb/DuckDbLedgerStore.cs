@@ -329,13 +329,16 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     {
         ArgumentNullException.ThrowIfNull(next);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return EntryChunkReader.Read(_connection, $"SELECT {(_layout == 1 ? EntryColumnsReadV1 : EntryColumns)} FROM entries", next, () => ReadEntriesAsStoredByValue(next));
+        return EntryChunkReader.Read(_connection, AllEntriesSql, next, () => ReadEntriesAsStoredByValue(next));
     }
+
+    // Every entry column of every row, in stored order.
+    private string AllEntriesSql => $"SELECT {(_layout == 1 ? EntryColumnsReadV1 : EntryColumns)} FROM entries";
 
     // Value by value through ADO.NET: for results whose column types are not the entry columns' (EntryChunkReader).
     private IEnumerable<EntryRow> ReadEntriesAsStoredByValue(Func<EntryRow> next)
     {
-        using var command = Command($"SELECT {(_layout == 1 ? EntryColumnsReadV1 : EntryColumns)} FROM entries");
+        using var command = Command(AllEntriesSql);
         command.UseStreamingMode = true;
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -409,16 +412,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         var entriesTimes = grouping.Times ? "min(event_time) AS f, max(event_time) AS l" : "0::BIGINT AS f, 0::BIGINT AS l";
         var raw = new StringBuilder().Append(CultureInfo.InvariantCulture,
             $"SELECT {key}, CAST(count(*) AS BIGINT) AS n, CAST(sum(coalesce(flow_count, 1)) AS BIGINT) AS a, {entriesTimes} FROM entries e{joins} WHERE true{conditions}");
-        if (filter.Since is { } since)
-        {
-            raw.Append(" AND event_time >= $since");
-            parameters.Add(("since", since));
-        }
-        if (filter.Until is { } until)
-        {
-            raw.Append(" AND event_time < $until");
-            parameters.Add(("until", until));
-        }
+        TimeConditions(filter, raw, parameters);
         if (filter.FromIndex is { } fromIndex)
         {
             raw.Append(" AND idx >= $from");
@@ -588,10 +582,9 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         return string.Join(',', numbers);
     }
 
-    // The WHERE conditions (each starting " AND ") of a filter's time, kind, verdict and endpoint fields.
-    private string Conditions(EntryFilter filter, List<(string, object?)> parameters, IReadOnlyList<Fragment>? fragments)
+    // The filter's period as WHERE conditions (each starting " AND ").
+    private static void TimeConditions(EntryFilter filter, StringBuilder conditions, List<(string, object?)> parameters)
     {
-        var conditions = new StringBuilder();
         if (filter.Since is { } since)
         {
             conditions.Append(" AND event_time >= $since");
@@ -602,6 +595,13 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             conditions.Append(" AND event_time < $until");
             parameters.Add(("until", until));
         }
+    }
+
+    // The WHERE conditions (each starting " AND ") of a filter's time, kind, verdict and endpoint fields.
+    private string Conditions(EntryFilter filter, List<(string, object?)> parameters, IReadOnlyList<Fragment>? fragments)
+    {
+        var conditions = new StringBuilder();
+        TimeConditions(filter, conditions, parameters);
         // Kind, verdict, namespace and pod come from the templates' own text (what verify checks), not from the derived
         // columns beside it, so that editing those columns cannot hide entries from a query.
         if (filter.Kind is not null || filter.Kinds is not null || filter.Verdict is not null || filter.Namespace is not null || filter.Pod is not null)
@@ -1044,20 +1044,32 @@ public sealed class DuckDbLedgerStore : ILedgerStore
         row.Ingress = reader.IsDBNull(20) ? null : reader.GetFieldValue<uint>(20);
         row.Egress = reader.IsDBNull(21) ? null : reader.GetFieldValue<uint>(21);
         row.Body = reader.IsDBNull(22) ? null : Blob(reader, 22);
-        if (reader.IsDBNull(12))
+        Span<ulong> parts = stackalloc ulong[4];
+        for (var i = 0; i < 4; i++)
+        {
+            parts[i] = reader.IsDBNull(12 + i) ? 0UL : reader.GetFieldValue<ulong>(12 + i);
+        }
+        SetSha256(row, !reader.IsDBNull(12), parts);
+        return row;
+    }
+
+    /// <summary>
+    /// The row's SHA-256 from its four stored parts (none when the first is NULL; a part nulled by tampering is 0, so the
+    /// leaf hash differs and verify names the entry), in the row's own array when it has one.
+    /// </summary>
+    internal static void SetSha256(EntryRow row, bool present, ReadOnlySpan<ulong> parts)
+    {
+        if (!present)
         {
             row.Sha256 = null;
-            return row;
+            return;
         }
         var sha = row.Sha256 is { Length: 32 } kept ? kept : new byte[32];
         for (var i = 0; i < 4; i++)
         {
-            // A column nulled by tampering reads as 0 here; the leaf hash then differs and verify names the entry.
-            var part = reader.IsDBNull(12 + i) ? 0UL : reader.GetFieldValue<ulong>(12 + i);
-            BinaryPrimitives.WriteUInt64BigEndian(sha.AsSpan(i * 8, 8), part);
+            BinaryPrimitives.WriteUInt64BigEndian(sha.AsSpan(i * 8, 8), parts[i]);
         }
         row.Sha256 = sha;
-        return row;
     }
 
     private static long? NullableInt64(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);

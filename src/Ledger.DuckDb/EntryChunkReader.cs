@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using DuckDB.NET.Data;
 using DuckDB.NET.Native;
 using PolicyTrail.Ledger.Entries;
@@ -37,10 +36,14 @@ internal static unsafe class EntryChunkReader
             NativeMethods.Query.DuckDBDestroyResult(ref result);
             throw new InvalidOperationException($"reading the entries failed: {error}");
         }
+        var open = true;
         try
         {
             if (!HasEntryTypes(ref result))
             {
+                // The fallback runs the query again: this result is let go first.
+                NativeMethods.Query.DuckDBDestroyResult(ref result);
+                open = false;
                 foreach (var row in fallback())
                 {
                     yield return row;
@@ -69,7 +72,10 @@ internal static unsafe class EntryChunkReader
         }
         finally
         {
-            NativeMethods.Query.DuckDBDestroyResult(ref result);
+            if (open)
+            {
+                NativeMethods.Query.DuckDBDestroyResult(ref result);
+            }
         }
     }
 
@@ -152,17 +158,8 @@ internal static unsafe class EntryChunkReader
         row.Ingress = c.Nullable<uint>(20, r);
         row.Egress = c.Nullable<uint>(21, r);
         row.Body = c.Valid(22, r) ? Blob((byte*)c.Data[22] + (16 * r)) : null;
-        if (!c.Valid(12, r))
-        {
-            row.Sha256 = null;
-            return row;
-        }
-        var sha = row.Sha256 is { Length: 32 } kept ? kept : new byte[32];
-        for (var i = 0; i < 4; i++)
-        {
-            BinaryPrimitives.WriteUInt64BigEndian(sha.AsSpan(i * 8, 8), c.Required<ulong>(12 + i, r));
-        }
-        row.Sha256 = sha;
+        Span<ulong> parts = [c.Required<ulong>(12, r), c.Required<ulong>(13, r), c.Required<ulong>(14, r), c.Required<ulong>(15, r)];
+        DuckDbLedgerStore.SetSha256(row, c.Valid(12, r), parts);
         return row;
     }
 

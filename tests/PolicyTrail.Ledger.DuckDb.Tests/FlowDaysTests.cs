@@ -47,9 +47,7 @@ public sealed class FlowDaysTests : IDisposable
         using (var store = NewStore())
         {
             Append(store, 2000, checkpoint: true);
-            using var drop = Connection(store).CreateCommand();
-            drop.CommandText = "DROP TABLE flow_days; DROP TABLE flow_days_state";
-            drop.ExecuteNonQuery();
+            Execute(store, "DROP TABLE flow_days; DROP TABLE flow_days_state");
             Assert.Null(FlowDays.Covered(Connection(store)));
             CompareManyQueries(store, rounds: 20);
         }
@@ -74,9 +72,7 @@ public sealed class FlowDaysTests : IDisposable
         using (var store = NewStore())
         {
             Append(store, 1500, checkpoint: true);
-            using var edit = Connection(store).CreateCommand();
-            edit.CommandText = "UPDATE flow_days SET attempts = attempts + 1; DELETE FROM flow_days_state";
-            edit.ExecuteNonQuery();
+            Execute(store, "UPDATE flow_days SET attempts = attempts + 1; DELETE FROM flow_days_state");
         }
         using var reopened = DuckDbLedgerStore.Open(_file.Path);
         Assert.Equal(1500, FlowDays.Covered(reopened.Connection));
@@ -91,11 +87,7 @@ public sealed class FlowDaysTests : IDisposable
         Append(store, 2000, checkpoint: true);
         var whole = new EntryFilter();
         var before = store.GroupFlows(whole).Sum(g => g.Attempts);
-        using (var edit = Connection(store).CreateCommand())
-        {
-            edit.CommandText = "UPDATE flow_days SET attempts = attempts + 5 WHERE rowid = (SELECT min(rowid) FROM flow_days WHERE template = " + _allow + ")";
-            Assert.Equal(1, edit.ExecuteNonQuery());
-        }
+        Assert.Equal(1, Execute(store, "UPDATE flow_days SET attempts = attempts + 5 WHERE rowid = (SELECT min(rowid) FROM flow_days WHERE template = " + _allow + ")"));
         // The answer reads the summary (so the edit shows), and the recount finds the one group changed.
         Assert.Equal(before + 5, store.GroupFlows(whole).Sum(g => g.Attempts));
         Assert.Equal(1, store.FlowSummaryMismatches());
@@ -116,11 +108,7 @@ public sealed class FlowDaysTests : IDisposable
         store.SummaryMinShrink = 1;
         Append(store, 1000, checkpoint: true);
         Assert.Equal(0, store.FlowSummaryMismatches());
-        using (var command = Connection(store).CreateCommand())
-        {
-            command.CommandText = edit;
-            Assert.Equal(1, command.ExecuteNonQuery());
-        }
+        Assert.Equal(1, Execute(store, edit));
         Assert.InRange(store.FlowSummaryMismatches()!.Value, 1, 2);
     }
 
@@ -150,11 +138,7 @@ public sealed class FlowDaysTests : IDisposable
         // Deleting the skip of a day would drop its entries from the answers: the recount sees them missing.
         AppendRows(store, checkpoint: true, Enumerable.Range(0, 100).Select(i => (Start + 2 * Day + i, 2000 + i)));
         Assert.Single(FlowDays.Skipped(Connection(store)));
-        using (var edit = Connection(store).CreateCommand())
-        {
-            edit.CommandText = "DELETE FROM flow_days_skipped";
-            edit.ExecuteNonQuery();
-        }
+        Execute(store, "DELETE FROM flow_days_skipped");
         Assert.Equal(100, store.FlowSummaryMismatches());
     }
 
@@ -284,4 +268,12 @@ public sealed class FlowDaysTests : IDisposable
     }
 
     private static DuckDBConnection Connection(DuckDbLedgerStore store) => store.Connection;
+
+    // Runs SQL on the store's own connection (edits behind its back); the rows changed.
+    private static int Execute(DuckDbLedgerStore store, string sql)
+    {
+        using var command = store.Connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteNonQuery();
+    }
 }

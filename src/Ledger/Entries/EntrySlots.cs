@@ -19,11 +19,14 @@ public static class EntrySlots
     public static JsonDocument ParseTemplate(ReadOnlySpan<byte> template)
     {
         var json = template.ToArray();
-        for (var i = Array.IndexOf(json, Marker); i >= 0 && i + 2 < json.Length; i = Array.IndexOf(json, Marker, i + 3))
+        foreach (var i in EntryTemplates.FindMarkers(json))
         {
-            json[i] = (byte)' ';
-            json[i + 1] = (byte)'0';
-            json[i + 2] = (byte)' ';
+            if (i + 2 < json.Length)
+            {
+                json[i] = (byte)' ';
+                json[i + 1] = (byte)'0';
+                json[i + 2] = (byte)' ';
+            }
         }
         try
         {

@@ -62,13 +62,8 @@ public static class EntryTemplates
     }
 
     /// <summary>The slot markers a template holds, in order, as (slot, parameter).</summary>
-    public static IEnumerable<(char Slot, char Parameter)> Slots(byte[] template)
-    {
-        for (var i = Array.IndexOf(template, EntrySlots.Marker); i >= 0 && i + 2 < template.Length; i = Array.IndexOf(template, EntrySlots.Marker, i + 3))
-        {
-            yield return ((char)template[i + 1], (char)template[i + 2]);
-        }
-    }
+    public static IEnumerable<(char Slot, char Parameter)> Slots(byte[] template) =>
+        FindMarkers(template).Where(at => at + 2 < template.Length).Select(at => ((char)template[at + 1], (char)template[at + 2]));
 
     /// <summary>Where a template's slot markers start, in order (each marker is three bytes; scanning resumes after it).</summary>
     public static int[] FindMarkers(ReadOnlySpan<byte> template)

@@ -64,7 +64,7 @@ public sealed record FragmentFacts(EntryKind? Kind, EntryVerdict Verdict, string
 /// Interns templates: the same template is stored once and named by a small id. Ingest adds to it; new fragments are
 /// handed to the store with the entries that first use them.
 /// </summary>
-public sealed unsafe class FragmentTable : IFragmentSource
+public sealed class FragmentTable : IFragmentSource
 {
     private readonly List<Fragment> _byId = [];
     // The texts by id, for rebuilding without going through the fragment records.
@@ -105,24 +105,6 @@ public sealed unsafe class FragmentTable : IFragmentSource
         }
         markers = _markers[id];
         return _texts[id];
-    }
-
-    /// <inheritdoc />
-    public void Prefetch(uint id)
-    {
-        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported || id >= (uint)_byId.Count)
-        {
-            return;
-        }
-        // A hint only: should the array move once unpinned, the CPU loads a line nobody reads.
-        var text = _texts[id];
-        fixed (byte* start = text)
-        {
-            for (var at = 0; at < Math.Min(text.Length, 512); at += 64)
-            {
-                System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + at);
-            }
-        }
     }
 
     /// <summary>The fragment with this id.</summary>

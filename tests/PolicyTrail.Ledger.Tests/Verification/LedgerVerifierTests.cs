@@ -23,17 +23,7 @@ public sealed class LedgerVerifierTests
         var store = new MemoryLedgerStore();
         using var signer = NoteSigner.FromKey(Keys.Signer);
         var writer = LedgerWriter.Open(store, signer, "example.com/verify", new CheckpointPolicy { EveryEntries = 0, Every = TimeSpan.Zero });
-        using var json = new MemoryStream();
-        using (var w = new System.Text.Json.Utf8JsonWriter(json))
-        {
-            w.WriteStartObject();
-            w.WriteString("kind", "gap");
-            w.WriteString("index", EntrySlots.Placeholder(EntrySlots.Index));
-            w.WriteString("time", EntrySlots.TimePlaceholder(EntrySlots.Time, 9));
-            w.WriteString("lost", EntrySlots.Placeholder(EntrySlots.Count));
-            w.WriteEndObject();
-        }
-        var template = writer.Fragments.Intern(json.ToArray());
+        var template = GapEntries.Template(writer);
         var leaves = new List<byte[]>();
         for (var i = 0; i < size; i++)
         {
