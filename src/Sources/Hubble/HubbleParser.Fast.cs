@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using PolicyTrail.Core;
 using PolicyTrail.Core.Flows;
+using PolicyTrail.Sources.Formats;
 
 namespace PolicyTrail.Sources.Hubble;
 
@@ -287,9 +288,13 @@ internal sealed partial class HubbleParser
                 s.Node = _strings.Get(text);
                 return true;
             case FlowField.IP: return ScanIp(ref c, ref s);
-            case FlowField.L4: return ScanL4(ref c, ref s);
-            case FlowField.Source: return ScanEndpoint(ref c, line, out s.Src);
-            case FlowField.Destination: return ScanEndpoint(ref c, line, out s.Dst);
+            case FlowField.L4:
+                // The endpoints' slots were asked for with the addresses; now their runs.
+                _endpointRepeats.Prefetch(s.SourceHint, run: true);
+                _endpointRepeats.Prefetch(s.DestinationHint, run: true);
+                return ScanL4(ref c, ref s);
+            case FlowField.Source: return ScanEndpoint(ref c, line, s.SourceHint, out s.Src);
+            case FlowField.Destination: return ScanEndpoint(ref c, line, s.DestinationHint, out s.Dst);
             case FlowField.SourceService: return ScanService(ref c, out s.SourceService);
             case FlowField.DestinationService: return ScanService(ref c, out s.DestinationService);
             case FlowField.SourceNames: return ScanStrings(ref c, out s.SourceNames);
@@ -318,14 +323,14 @@ internal sealed partial class HubbleParser
             }
             if (key.SequenceEqual("source"u8))
             {
-                if (!Once(ref seen, 1) || !ScanAddress(ref c, out s.SourceIp))
+                if (!Once(ref seen, 1) || !ScanAddress(ref c, out s.SourceIp, out s.SourceHint))
                 {
                     return false;
                 }
             }
             else if (key.SequenceEqual("destination"u8))
             {
-                if (!Once(ref seen, 2) || !ScanAddress(ref c, out s.DestinationIp))
+                if (!Once(ref seen, 2) || !ScanAddress(ref c, out s.DestinationIp, out s.DestinationHint))
                 {
                     return false;
                 }
@@ -342,14 +347,21 @@ internal sealed partial class HubbleParser
         return true;
     }
 
-    /// <summary>An address as <see cref="CachedAddress"/> reads it; an address that does not parse declines (the slow path rejects it).</summary>
-    private bool ScanAddress(ref Cursor c, out System.Net.IPAddress? address)
+    /// <summary>
+    /// An address as <see cref="CachedAddress"/> reads it, and the hint under which the endpoint repeat cache keeps the
+    /// pod at that address (its slot is prefetched now, as the endpoint comes later in the line); an address that does
+    /// not parse declines (the slow path rejects it).
+    /// </summary>
+    private bool ScanAddress(ref Cursor c, out System.Net.IPAddress? address, out ulong hint)
     {
         address = null;
+        hint = 0;
         if (!c.String(out var text))
         {
             return false;
         }
+        hint = RepeatCache<HubbleEndpoint>.HintOf(text);
+        _endpointRepeats.Prefetch(hint, run: false);
         if (!TryParseDottedQuad(text, out address))
         {
             address = _addresses.Get(text, ParseAddress);
@@ -443,14 +455,17 @@ internal sealed partial class HubbleParser
     }
 
     /// <summary>
-    /// An endpoint object, through a cache keyed by its bytes from the first member it reads on (identity, namespace,
-    /// labels, pod_name, workloads): the same pods recur line after line, and the same bytes read the same way, so a
-    /// repeat costs one skip (its grammar still checked), one hash and one comparison instead of a lookup per name and
-    /// label set, each of which mostly misses the CPU caches with thousands of pods. Members before that one are
-    /// ignored ones (Hubble writes the endpoint's "ID" first), so they are left out of the key. A new endpoint is read
-    /// from its bytes and remembered; one the fast path declines is not.
+    /// An endpoint object, through a cache of the endpoints read before: the same pods recur line after line, and the
+    /// same bytes read the same way, so a repeat costs one probe and one comparison (its grammar checked by being the
+    /// bytes of one that was checked) instead of a lookup per name and label set. An endpoint is kept by its bytes from
+    /// the first member it reads on (identity, namespace, labels, pod_name, workloads): members before that one are
+    /// ignored ones (Hubble writes the endpoint's "ID" first, which differs from node to node), so they are left out.
+    /// The repeat cache is keyed by the address the line gave for this endpoint (<paramref name="hint"/>), read before
+    /// the endpoint, so its slot is fetched while the parser reads on; a second cache by those bytes alone builds the
+    /// same pod at another address once. A new endpoint is read from its bytes and remembered; one the fast path
+    /// declines is not.
     /// </summary>
-    private bool ScanEndpoint(ref Cursor c, ReadOnlySpan<byte> line, out HubbleEndpoint endpoint)
+    private bool ScanEndpoint(ref Cursor c, ReadOnlySpan<byte> line, ulong hint, out HubbleEndpoint endpoint)
     {
         endpoint = default;
         var start = c.Position;
@@ -470,7 +485,7 @@ internal sealed partial class HubbleParser
             {
                 keyStart = memberStart;
                 // The rest of the object byte for byte as one read before: taken as it is.
-                if (_endpointRepeats.TryMatch(line[keyStart..], out var length, out endpoint))
+                if (_endpointRepeats.TryMatch(line[keyStart..], hint, out var length, out endpoint))
                 {
                     c.SkipTo(keyStart + length);
                     EndpointHits++;
@@ -490,7 +505,7 @@ internal sealed partial class HubbleParser
             EndpointHits++;
             if (keyStart >= 0)
             {
-                _endpointRepeats.Add(key, endpoint);
+                _endpointRepeats.Add(key, hint, endpoint);
             }
             return true;
         }
@@ -504,7 +519,7 @@ internal sealed partial class HubbleParser
         _endpoints.Add(key, endpoint);
         if (keyStart >= 0)
         {
-            _endpointRepeats.Add(key, endpoint);
+            _endpointRepeats.Add(key, hint, endpoint);
         }
         return true;
     }

@@ -615,6 +615,9 @@ internal sealed partial class HubbleParser : ILineParser
         public string? Node;
         public IPAddress? SourceIp;
         public IPAddress? DestinationIp;
+        // Where the endpoint repeat cache keeps the pods at those addresses (0: not known).
+        public ulong SourceHint;
+        public ulong DestinationHint;
         public string? BadSourceIp;
         public string? BadDestinationIp;
         public Protocol Protocol;
