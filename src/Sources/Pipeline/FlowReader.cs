@@ -201,9 +201,10 @@ public sealed class FlowReader(FlowReadOptions options)
         {
             counts.Inputs++;
         }
-        // A followed input is read on this thread (its reads wait for the file to grow); any other on a second thread,
+        // A followed input is read on this thread (its reads wait for the file to grow), and so is any input when the
+        // process has one core (two threads taking turns on it cost more than they save); any other on a second thread,
         // which also hashes and checks each line ahead of the parser.
-        var lines = options.Follow
+        var lines = options.Follow || Environment.ProcessorCount == 1
             ? LinePrefetcher.Synchronous(stream, options.MaxLineBytes)
             : LinePrefetcher.Read(stream, options.MaxLineBytes, resumeAfter, cancellationToken);
         foreach (var line in lines)
