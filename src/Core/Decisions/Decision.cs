@@ -83,10 +83,32 @@ public sealed record Decision
     public required DirectionDecision Ingress { get; init; }
     /// <summary>The source's egress side.</summary>
     public required DirectionDecision Egress { get; init; }
-    /// <summary>One line a person reads, starting with the verdict.</summary>
-    public required string Explanation { get; init; }
+    /// <summary>One line a person reads, starting with the verdict (written on first read when it was deferred).</summary>
+    public string Explanation
+    {
+        get => _explanation ??= _writeExplanation?.Invoke(this) ?? "";
+        init => _explanation = value;
+    }
+    /// <summary>
+    /// Writes <see cref="Explanation"/> when it is first read, instead of now: most decisions of a flow log are stored
+    /// without theirs.
+    /// </summary>
+    public Func<Decision, string>? DeferredExplanation { init => _writeExplanation = value; }
     /// <summary>Why the connection could not be evaluated, when it could not.</summary>
     public string? Error { get; init; }
     /// <summary>For a service destination, one decision per backend pod.</summary>
     public IReadOnlyList<Decision>? Backends { get; init; }
+
+    private string? _explanation;
+    private Func<Decision, string>? _writeExplanation;
+
+    /// <summary>Equal when everything a reader sees is equal (a deferred explanation is written to compare it).</summary>
+    public bool Equals(Decision? other) =>
+        other is not null && (ReferenceEquals(this, other)
+            || (Verdict == other.Verdict && Equals(Source, other.Source) && Equals(Destination, other.Destination) && Port == other.Port
+                && Protocol == other.Protocol && Equals(Ingress, other.Ingress) && Equals(Egress, other.Egress)
+                && Explanation == other.Explanation && Error == other.Error && Equals(Backends, other.Backends)));
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Verdict, Source, Destination, Port, Protocol, Ingress, Egress, Error);
 }

@@ -143,7 +143,7 @@ public sealed class PolicyEngine
             Protocol = protocol,
             Ingress = ingress,
             Egress = egress,
-            Explanation = ExplanationWriter.Write(verdict, source.Endpoint, destination.Endpoint, port, protocol, ingress, egress, unknownReason),
+            DeferredExplanation = d => ExplanationWriter.Write(d.Verdict, d.Source, d.Destination, d.Port, d.Protocol, d.Ingress, d.Egress, unknownReason),
         };
     }
 
@@ -473,10 +473,10 @@ public sealed class PolicyEngine
             Protocol = protocol,
             Ingress = Merge(decisions.Select(d => d.Ingress)),
             Egress = Merge(decisions.Select(d => d.Egress)),
-            Explanation = "",
             Backends = decisions,
+            DeferredExplanation = d => ExplanationWriter.WriteService(d, info),
         };
-        return combined with { Explanation = ExplanationWriter.WriteService(combined, info) };
+        return combined;
     }
 
     private static DirectionDecision Merge(IEnumerable<DirectionDecision> sides)
