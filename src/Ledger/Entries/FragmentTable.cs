@@ -5,8 +5,16 @@ namespace PolicyTrail.Ledger.Entries;
 /// <summary>A template as a store keeps it, with the facts queries filter on (taken from the template itself).</summary>
 public sealed record Fragment(uint Id, byte[] Text)
 {
-    /// <summary>The facts of this fragment's text.</summary>
-    public FragmentFacts Facts { get; } = FragmentFacts.Of(Text);
+    private FragmentFacts? _facts;
+
+    /// <summary>The facts of this fragment's text (read from it on first use: verify, for one, needs none).</summary>
+    public FragmentFacts Facts => _facts ??= FragmentFacts.Of(Text);
+
+    /// <summary>Equal when the id and the text array are (the facts follow from the text).</summary>
+    public bool Equals(Fragment? other) => other is not null && Id == other.Id && ReferenceEquals(Text, other.Text);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Id, System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Text));
 }
 
 /// <summary>

@@ -44,6 +44,9 @@ public static class LedgerVerifier
 {
     private const long ChunkSize = 1L << LedgerWriter.SubtreeHeight;
 
+    // Chunks whose leaves a verification keeps for the consistency proofs (32 KiB each); beyond, they are read again.
+    private const int MaxFoldedChunks = 1024;
+
     /// <summary>Verifies the store's log against the verifier key; <paramref name="progress"/> gets the entries read so far.</summary>
     public static VerificationResult Verify(ILedgerStore store, NoteVerifier key, Action<long>? progress = null, CancellationToken cancellationToken = default) =>
         Verify(store, key, [], progress, cancellationToken);
@@ -141,6 +144,7 @@ public static class LedgerVerifier
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // Sizes some checkpoint is compared at: a chunk with one strictly inside it is folded leaf by leaf.
         var sizes = opened.Select(o => o.Checkpoint.Size).Concat(kept.Select(k => k.Size)).Where(s => s % ChunkSize != 0).ToHashSet();
+        var foldedLeaves = new Dictionary<long, byte[]>();
         var packed = PackedFragments.Of(fragments);
         foreach (var chunk in Chunks(asStored ? store.ReadEntriesAsStored : null, store.ReadEntries(0, long.MaxValue), packed, stop))
         {
@@ -169,6 +173,8 @@ public static class LedgerVerifier
             // A whole chunk is one step (the workers hashed its subtree already: its root is folded in as its 1,024 leaves
             // would be); any other is a step per leaf.
             var whole = chunk.Count == ChunkSize && !sizes.Any(s => s > start && s < start + ChunkSize);
+            // The leaves of a chunk folded leaf by leaf are kept (up to a bound): the consistency proofs below need those.
+            var leaves = whole || foldedLeaves.Count >= MaxFoldedChunks ? null : foldedLeaves[start] = new byte[chunk.Count * MerkleHash.Size];
             for (var step = 0; step < (whole ? 1 : chunk.Count); step++)
             {
                 byte[]? completed;
@@ -180,7 +186,9 @@ public static class LedgerVerifier
                 }
                 else
                 {
-                    completed = tree.Append(chunk.Leaf(step), LedgerWriter.SubtreeHeight);
+                    var leaf = chunk.Leaf(step);
+                    leaf.CopyTo(leaves.AsSpan(step * MerkleHash.Size));
+                    completed = tree.Append(leaf, LedgerWriter.SubtreeHeight);
                     expected++;
                 }
                 if (completed is { } root)
@@ -246,7 +254,8 @@ public static class LedgerVerifier
             return Fail(origin, checkpoints.Count, $"the store says it holds {state.Size} entries but {expected} were read", index: Math.Min(expected, state.Size), entries: expected);
         }
         // Consecutive checkpoints must be consistent: prove it with RFC 6962 consistency proofs over the verified tree.
-        var proofs = new ChunkedTree(chunkRoots, (from, to) => LeavesOf(store, fragments, from, to));
+        var proofs = new ChunkedTree(chunkRoots, (from, to) =>
+            foldedLeaves.TryGetValue(from, out var folded) ? folded.Chunk(MerkleHash.Size).ToList() : LeavesOf(store, fragments, from, to));
         for (var i = 1; i < opened.Count; i++)
         {
             var (older, newer) = (opened[i - 1].Checkpoint, opened[i].Checkpoint);
