@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
@@ -64,7 +62,7 @@ public sealed unsafe class RepeatCache<T>
     public int Count => _count;
 
     /// <summary>A hint from bytes the caller read before the run (an address): never 0.</summary>
-    public static ulong HintOf(ReadOnlySpan<byte> bytes) => Hash(bytes) | 1;
+    public static ulong HintOf(ReadOnlySpan<byte> bytes) => ByteKeyComparer.Hash64(bytes) | 1;
 
     /// <summary>
     /// The remembered run that <paramref name="input"/> starts with, if any: its length and value. Only runs recorded
@@ -170,7 +168,7 @@ public sealed unsafe class RepeatCache<T>
     // The key a run is kept under: its hint, or its first bytes; 0 when it has neither (too short to be kept).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong KeyOf(ReadOnlySpan<byte> input, ulong hint) =>
-        hint != 0 ? Mix(hint) : input.Length >= PrefixLength ? Mix(Hash(input[..PrefixLength]) | 2) : 0;
+        hint != 0 ? Mix(hint) : input.Length >= PrefixLength ? Mix(ByteKeyComparer.Hash64(input[..PrefixLength]) | 2) : 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Mix(ulong value)
@@ -179,26 +177,6 @@ public sealed unsafe class RepeatCache<T>
         {
             value = (value ^ (value >> 31)) * 0x9E3779B97F4A7C15;
             return (value ^ (value >> 29)) | 1;
-        }
-    }
-
-    private static ulong Hash(ReadOnlySpan<byte> bytes)
-    {
-        // Not adversary-proof, and need not be: a collision costs a comparison.
-        const ulong Multiplier = 0x9E3779B97F4A7C15;
-        unchecked
-        {
-            var hash = (ulong)bytes.Length * Multiplier;
-            while (bytes.Length >= 8)
-            {
-                hash = BitOperations.RotateLeft((hash ^ BinaryPrimitives.ReadUInt64LittleEndian(bytes)) * Multiplier, 29);
-                bytes = bytes[8..];
-            }
-            foreach (var b in bytes)
-            {
-                hash = BitOperations.RotateLeft((hash ^ b) * Multiplier, 29);
-            }
-            return hash;
         }
     }
 }

@@ -92,7 +92,14 @@ internal sealed class ByteKeyComparer : IEqualityComparer<byte[]>, IAlternateEqu
 
     private static int Hash(ReadOnlySpan<byte> key)
     {
-        // Not adversary-proof, and need not be: a collision costs a comparison, and the cache is bounded.
+        var hash = Hash64(key);
+        return unchecked((int)(hash ^ (hash >> 32)));
+    }
+
+    /// <summary>A 64-bit hash of the bytes, eight at a time.</summary>
+    internal static ulong Hash64(ReadOnlySpan<byte> key)
+    {
+        // Not adversary-proof, and need not be: a collision costs a comparison, and the caches are bounded.
         const ulong Multiplier = 0x9E3779B97F4A7C15;
         unchecked
         {
@@ -111,7 +118,7 @@ internal sealed class ByteKeyComparer : IEqualityComparer<byte[]>, IAlternateEqu
             {
                 hash = BitOperations.RotateLeft((hash ^ b) * Multiplier, 29);
             }
-            return (int)(hash ^ (hash >> 32));
+            return hash;
         }
     }
 }
