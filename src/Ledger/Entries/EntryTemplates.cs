@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using PolicyTrail.Core.Flows;
 using PolicyTrail.Ledger.Canonical;
 
@@ -19,6 +21,14 @@ public interface IFragmentSource
 
     /// <summary>Asks the CPU to start loading a fragment's bytes, for a rebuild soon after; does nothing by default.</summary>
     void Prefetch(uint id)
+    {
+    }
+
+    /// <summary>
+    /// Asks the CPU for what <see cref="Prefetch"/> will read to find a fragment's bytes, a step before it, where
+    /// finding them takes a load of its own; does nothing by default.
+    /// </summary>
+    void PrefetchSlot(uint id)
     {
     }
 }
@@ -101,23 +111,37 @@ public static class EntryTemplates
     /// </summary>
     /// <remarks>Root templates and source references are few and stay in the CPU's caches: only the endpoint and decision
     /// fragments, thousands of them read at random, are asked for.</remarks>
-    public static void Prefetch(EntryRow row, IFragmentSource fragments)
+    public static void Prefetch(EntryRow row, IFragmentSource fragments) => Prefetch(row, fragments, slots: false);
+
+    /// <summary>Asks the CPU for the row object itself (its fields name the fragments), a step before the rest.</summary>
+    public static unsafe void PrefetchRow(EntryRow row)
     {
-        if (row.Src is { } src)
+        if (Sse.IsSupported)
         {
-            fragments.Prefetch(src);
+            // The row's first field; were the object moved meanwhile, the prefetch only costs a cache line.
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.As<StrongBox<byte>>(row).Value));
         }
-        if (row.Dst is { } dst)
+    }
+
+    /// <summary>The step before <see cref="Prefetch(EntryRow, IFragmentSource)"/>: <see cref="IFragmentSource.PrefetchSlot"/> of the same fragments.</summary>
+    public static void PrefetchSlots(EntryRow row, IFragmentSource fragments) => Prefetch(row, fragments, slots: true);
+
+    private static void Prefetch(EntryRow row, IFragmentSource fragments, bool slots)
+    {
+        foreach (var id in (Span<uint?>)[row.Src, row.Dst, row.Ingress, row.Egress])
         {
-            fragments.Prefetch(dst);
-        }
-        if (row.Ingress is { } ingress)
-        {
-            fragments.Prefetch(ingress);
-        }
-        if (row.Egress is { } egress)
-        {
-            fragments.Prefetch(egress);
+            if (id is not { } fragment)
+            {
+                continue;
+            }
+            if (slots)
+            {
+                fragments.PrefetchSlot(fragment);
+            }
+            else
+            {
+                fragments.Prefetch(fragment);
+            }
         }
     }
 

@@ -165,8 +165,23 @@ public sealed class LedgerWriter
         _writing = Task.Run(() =>
         {
             var subtrees = new List<SubtreeHash>();
-            foreach (var row in rows)
+            for (var i = 0; i < rows.Length; i++)
             {
+                var row = rows[i];
+                // While this row is rebuilt and hashed, later ones load step by step: the row four ahead, where the
+                // fragments of the one two ahead are kept, the fragments of the next (each step needs the one before).
+                if (i + 4 < rows.Length)
+                {
+                    EntryTemplates.PrefetchRow(rows[i + 4]);
+                }
+                if (i + 2 < rows.Length)
+                {
+                    EntryTemplates.PrefetchSlots(rows[i + 2], Fragments);
+                }
+                if (i + 1 < rows.Length)
+                {
+                    EntryTemplates.Prefetch(rows[i + 1], Fragments);
+                }
                 var leaf = Leaf(row, out var tag);
                 row.LeafTag = tag;
                 if (_tree.Append(leaf, SubtreeHeight) is { } completed)

@@ -189,4 +189,27 @@ public sealed class EntryTemplateTests
         packed.Prefetch((uint)table.Count);
         Assert.Throws<KeyNotFoundException>(() => packed.Get((uint)table.Count, out _));
     }
+
+    [Fact]
+    public void Prefetching_a_tables_fragments_rows_and_slots_changes_nothing_and_ids_beyond_it_are_ignored()
+    {
+        var table = new FragmentTable();
+        var before = Enumerable.Range(0, 100).Select(i => table.Intern(Draft($"{{\"n\":{i},\"ip\":\"\\u0001p-\"}}"))).ToList();
+        var root = table.Intern(Draft("""{"src":"\u0001S-","dst":"\u0001D-","index":"\u0001i-"}"""));
+        var rows = before.Select(id => new EntryRow { Template = root, Src = id, Dst = before[^1], Ingress = id, Index = id, SrcPort = 1 }).ToList();
+        var expected = rows.Select(r => EntryTemplates.Rebuild(r, table)).ToList();
+        foreach (var row in rows)
+        {
+            EntryTemplates.PrefetchRow(row);
+            EntryTemplates.PrefetchSlots(row, table);
+            EntryTemplates.Prefetch(row, table);
+        }
+        // Ids the table does not hold yet, or ever (its arrays grow by doubling: some are past their end).
+        foreach (var id in new uint[] { (uint)table.Count, 127, 128, 4096, uint.MaxValue })
+        {
+            table.PrefetchSlot(id);
+            table.Prefetch(id);
+        }
+        Assert.Equal(expected, rows.Select(r => EntryTemplates.Rebuild(r, table)).ToList());
+    }
 }
