@@ -205,6 +205,46 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_new_store_is_written_in_DuckDB_1_2_storage_and_an_older_one_keeps_its_own_and_still_reads()
+    {
+        WriteLog(3);
+        Assert.Equal(65UL, StorageVersion(_file.Path));
+
+        // A store made by a DuckDB that wrote the 1.0 format (storage version 64): appended to, it stays readable and in its format.
+        using var older = new TempStore();
+        using (var connection = new DuckDBConnection($"Data Source={older.Path}"))
+        {
+            connection.Open();
+        }
+        Assert.Equal(64UL, StorageVersion(older.Path));
+        using (var store = DuckDbLedgerStore.Open(older.Path))
+        {
+            store.Initialize(Identity);
+            store.Append(new AppendBatch
+            {
+                Entries = Enumerable.Range(0, 3).Select(i => new EntryRow { Index = i, Time = i, LeafTag = (uint)i, SrcPort = i == 1 ? null : 80 }).ToArray(),
+                Size = 3,
+                Frontier = [new byte[32]],
+            });
+        }
+        Assert.Equal(64UL, StorageVersion(older.Path));
+        using var reread = DuckDbLedgerStore.Open(older.Path, readOnly: true);
+        Assert.Equal([80, null, 80], reread.ReadEntries(0, 3).Select(r => r.SrcPort));
+    }
+
+    // DuckDB's file header: a checksum, "DUCK", then the storage version (little-endian).
+    private static ulong StorageVersion(string path)
+    {
+        var header = new byte[20];
+        using (var file = File.OpenRead(path))
+        {
+            file.ReadExactly(header);
+        }
+        Assert.Equal("DUCK"u8.ToArray(), header[8..12]);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(12));
+    }
+
+    [Fact]
     public void Reads_across_many_chunks_stay_in_index_order()
     {
         using var store = DuckDbLedgerStore.Open(_file.Path);
