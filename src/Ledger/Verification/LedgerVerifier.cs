@@ -55,16 +55,20 @@ public static class LedgerVerifier
     /// Verifies the store's log, and also that it still extends each of <paramref name="keptCheckpoints"/> (signed
     /// notes saved earlier, outside the store): this catches a log cut back together with its last checkpoints.
     /// </summary>
-    public static VerificationResult Verify(ILedgerStore store, NoteVerifier key, IReadOnlyList<string> keptCheckpoints, Action<long>? progress = null, CancellationToken cancellationToken = default)
+    public static VerificationResult Verify(ILedgerStore store, NoteVerifier key, IReadOnlyList<string> keptCheckpoints, Action<long>? progress = null, CancellationToken cancellationToken = default) =>
+        Verify(store, key, keptCheckpoints, MaxFoldedChunks, progress, cancellationToken);
+
+    /// <summary>The same, keeping the leaves of at most <paramref name="maxFoldedChunks"/> chunks for the proofs (for tests).</summary>
+    internal static VerificationResult Verify(ILedgerStore store, NoteVerifier key, IReadOnlyList<string> keptCheckpoints, int maxFoldedChunks, Action<long>? progress = null, CancellationToken cancellationToken = default)
     {
         // Rows as stored come without a sort and are index order in an untouched store, so an intact log passes in
         // one pass. Anything found wrong is found again over rows in index order (as the store's contract reads them),
         // so the problem named is the first in index order, whatever order the rows were stored in.
-        var asStored = Verify(store, key, keptCheckpoints, asStored: true, progress, cancellationToken);
-        return asStored.Intact ? asStored : Verify(store, key, keptCheckpoints, asStored: false, progress, cancellationToken);
+        var asStored = Verify(store, key, keptCheckpoints, asStored: true, maxFoldedChunks, progress, cancellationToken);
+        return asStored.Intact ? asStored : Verify(store, key, keptCheckpoints, asStored: false, maxFoldedChunks, progress, cancellationToken);
     }
 
-    private static VerificationResult Verify(ILedgerStore store, NoteVerifier key, IReadOnlyList<string> keptCheckpoints, bool asStored, Action<long>? progress, CancellationToken cancellationToken)
+    private static VerificationResult Verify(ILedgerStore store, NoteVerifier key, IReadOnlyList<string> keptCheckpoints, bool asStored, int maxFoldedChunks, Action<long>? progress, CancellationToken cancellationToken)
     {
         var state = store.LoadState();
         if (state is null)
@@ -174,7 +178,7 @@ public static class LedgerVerifier
             // would be); any other is a step per leaf.
             var whole = chunk.Count == ChunkSize && !sizes.Any(s => s > start && s < start + ChunkSize);
             // The leaves of a chunk folded leaf by leaf are kept (up to a bound): the consistency proofs below need those.
-            var leaves = whole || foldedLeaves.Count >= MaxFoldedChunks ? null : foldedLeaves[start] = new byte[chunk.Count * MerkleHash.Size];
+            var leaves = whole || foldedLeaves.Count >= maxFoldedChunks ? null : foldedLeaves[start] = new byte[chunk.Count * MerkleHash.Size];
             for (var step = 0; step < (whole ? 1 : chunk.Count); step++)
             {
                 byte[]? completed;
@@ -187,7 +191,10 @@ public static class LedgerVerifier
                 else
                 {
                     var leaf = chunk.Leaf(step);
-                    leaf.CopyTo(leaves.AsSpan(step * MerkleHash.Size));
+                    if (leaves is not null)
+                    {
+                        leaf.CopyTo(leaves.AsSpan(step * MerkleHash.Size));
+                    }
                     completed = tree.Append(leaf, LedgerWriter.SubtreeHeight);
                     expected++;
                 }

@@ -57,6 +57,22 @@ public sealed class LedgerVerifierTests
     }
 
     [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void Checkpoints_in_more_chunks_than_it_keeps_leaves_of_are_proved_from_leaves_read_again(int kept)
+    {
+        var (store, leaves) = Log(5000, 1500, 2500, 3000, 4500);
+        var tree = new TreeBuilder();
+        leaves.ForEach(l => tree.Append(l));
+
+        var result = LedgerVerifier.Verify(store, NoteVerifier.FromKey(Keys.Verifier), [], maxFoldedChunks: kept, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.True(result.Intact, result.Problem);
+        Assert.Equal(5, result.Checkpoints);
+        Assert.Equal(tree.Root(), result.Root);
+    }
+
+    [Theory]
     [InlineData(1500)]
     [InlineData(2047)]
     [InlineData(4999)]
