@@ -30,7 +30,7 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     /// The oldest DuckDB whose storage format a new store is written in. DuckDB writes the 1.0 format unless told
     /// otherwise, and so leaves out the compression methods that came later: with 1.2's, the validity masks of the columns
     /// that a few gap entries leave NULL are compressed (Roaring) instead of stored whole, and a 1M-flow store takes
-    /// 242 blocks instead of 246. DuckDB 1.2 or later reads such a store.
+    /// 240 blocks instead of 246. DuckDB 1.2 or later reads such a store.
     /// </summary>
     public const string StorageCompatibility = "v1.2.0";
 

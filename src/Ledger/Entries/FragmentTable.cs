@@ -17,7 +17,7 @@ public sealed record Fragment(uint Id, byte[] Text)
     public bool Equals(Fragment? other) => other is not null && Id == other.Id && ReferenceEquals(Text, other.Text);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Id, System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Text));
+    public override int GetHashCode() => HashCode.Combine(Id, RuntimeHelpers.GetHashCode(Text));
 }
 
 /// <summary>
@@ -137,7 +137,7 @@ public sealed class FragmentTable : IFragmentSource
     {
         var texts = _texts;
         var markers = _markers;
-        if (!Sse.IsSupported || id >= (uint)texts.Length || texts[id] is not { } text || markers[id] is not { } found)
+        if (!Sse.IsSupported || id >= (uint)texts.Length || id >= (uint)markers.Length || texts[id] is not { } text || markers[id] is not { } found)
         {
             return;
         }

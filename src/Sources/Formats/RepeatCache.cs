@@ -97,8 +97,9 @@ public sealed unsafe class RepeatCache<T>
     }
 
     /// <summary>
-    /// Asks the CPU for the home slot of <paramref name="hint"/>'s runs and, when that slot is already at hand, for the
-    /// start of its run and its value: a lookup with this hint a little later then finds them in the cache.
+    /// Asks the CPU for the home slot of <paramref name="hint"/>'s runs and, with <paramref name="run"/> (once the slot
+    /// was asked for a little earlier), for the start of its run and its value: a lookup with this hint a little later
+    /// then finds them in the cache.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Prefetch(ulong hint, bool run)
@@ -107,7 +108,7 @@ public sealed unsafe class RepeatCache<T>
         {
             return;
         }
-        var i = Home(Mix(hint));
+        var i = Home(KeyOf([], hint));
         var slot = _slotBase + i;
         Sse.Prefetch0(slot);
         if (run && slot->Length != 0)
