@@ -30,13 +30,18 @@ public sealed record FlowAttribution(Decision? Decision, bool EvaluatedAsReply, 
 /// <summary>
 /// Decides each flow against the cluster as the identity history says it was at the flow's time: source egress and
 /// destination ingress by the policy engine; a reply is judged as the connection it answers (replies of allowed
-/// connections are allowed). Decisions are remembered per stretch of unchanged history and address pair. Not
-/// thread-safe; one per thread.
+/// connections are allowed). Decisions are remembered per stretch of unchanged history and address pair, in two
+/// generations: when the newer fills up it becomes the older and the older is dropped, and a decision found in the older
+/// moves to the newer. So the pairs in use survive the turnover, which a single table cleared when full would lose all at
+/// once. Not thread-safe; one per thread.
 /// </summary>
-public sealed class FlowAttributor(ClusterHistory history)
+public sealed class FlowAttributor(ClusterHistory history, int generationCapacity = FlowAttributor.DefaultGenerationCapacity)
 {
-    private const int Capacity = 1 << 16;
-    private readonly Dictionary<(ClusterEpoch, UInt128, UInt128, int, Protocol, bool), Decision> _cache = [];
+    /// <summary>Decisions each generation holds: with two, up to 2^18 pairs (about 20 MB).</summary>
+    public const int DefaultGenerationCapacity = 1 << 17;
+
+    private Dictionary<(ClusterEpoch, UInt128, UInt128, int, Protocol, bool), Decision> _newer = [];
+    private Dictionary<(ClusterEpoch, UInt128, UInt128, int, Protocol, bool), Decision> _older = [];
 
     /// <summary>Decisions answered from memory.</summary>
     public long Hits { get; private set; }
@@ -61,19 +66,28 @@ public sealed class FlowAttributor(ClusterHistory history)
         var protocol = flow.Protocol;
         var number = protocol is Protocol.Tcp or Protocol.Udp or Protocol.Sctp ? port ?? 0 : 0;
         var key = (cluster, Key(from), Key(to), number, protocol, from.AddressFamily == to.AddressFamily && from.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
-        if (_cache.TryGetValue(key, out var decision))
+        if (_newer.TryGetValue(key, out var decision))
         {
             Hits++;
         }
         else
         {
-            Misses++;
-            decision = cluster.Engine.Explain(from, to, number, protocol);
-            if (_cache.Count >= Capacity)
+            if (_older.Remove(key, out var older))
             {
-                _cache.Clear();
+                Hits++;
+                decision = older;
             }
-            _cache[key] = decision;
+            else
+            {
+                Misses++;
+                decision = cluster.Engine.Explain(from, to, number, protocol);
+            }
+            if (_newer.Count >= generationCapacity)
+            {
+                (_older, _newer) = (_newer, _older);
+                _newer.Clear();
+            }
+            _newer[key] = decision;
         }
         return new FlowAttribution(decision, reply, Compare(flow.Reported.Verdict, decision.Verdict), decision.Error, cluster);
     }

@@ -94,6 +94,14 @@ public static class MerkleHash
     /// <summary>Interior node hash: SHA-256(0x01 || left || right).</summary>
     public static byte[] Node(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
     {
+        var node = new byte[Size];
+        Node(left, right, node);
+        return node;
+    }
+
+    /// <summary>Interior node hash written into <paramref name="destination"/> (32 bytes; it may overlap a child).</summary>
+    public static void Node(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right, Span<byte> destination)
+    {
         // Children of a proof may come from untrusted input; a wrong length would silently change the tree.
         if (left.Length != Size || right.Length != Size)
         {
@@ -103,8 +111,6 @@ public static class MerkleHash
         buffer[0] = 0x01;
         left.CopyTo(buffer[1..]);
         right.CopyTo(buffer[(1 + Size)..]);
-        var hash = Sha256;
-        hash.AppendData(buffer);
-        return hash.GetHashAndReset();
+        Hash(buffer, destination);
     }
 }

@@ -7,7 +7,9 @@ namespace PolicyTrail.Ledger.Merkle;
 /// </remarks>
 public sealed class TreeBuilder
 {
-    private readonly List<byte[]> _subtrees = [];
+    // The frontier's hashes back to back, largest subtree first: one per set bit of Size, so at most 64.
+    private readonly byte[] _subtrees = new byte[64 * MerkleHash.Size];
+    private int _count;
 
     /// <summary>An empty tree.</summary>
     public TreeBuilder()
@@ -22,7 +24,10 @@ public sealed class TreeBuilder
         {
             throw new ArgumentException($"a tree of {size} leaves has a frontier of {long.PopCount(size)} hashes of {MerkleHash.Size} bytes (got {frontier.Count})", nameof(frontier));
         }
-        _subtrees.AddRange(frontier.Select(h => (byte[])h.Clone()));
+        foreach (var hash in frontier)
+        {
+            Push(hash);
+        }
         Size = size;
     }
 
@@ -30,7 +35,7 @@ public sealed class TreeBuilder
     public long Size { get; private set; }
 
     /// <summary>The roots of the perfect subtrees that make up the tree, largest first (one per set bit of <see cref="Size"/>).</summary>
-    public IReadOnlyList<byte[]> Frontier => _subtrees.Select(h => (byte[])h.Clone()).ToArray();
+    public IReadOnlyList<byte[]> Frontier => Enumerable.Range(0, _count).Select(i => At(i).ToArray()).ToArray();
 
     /// <summary>Appends the hash of the next leaf (<see cref="MerkleHash.Leaf"/> of the entry).</summary>
     public void Append(ReadOnlySpan<byte> leafHash) => Append(leafHash, -1);
@@ -41,25 +46,24 @@ public sealed class TreeBuilder
     /// </summary>
     public byte[]? Append(ReadOnlySpan<byte> leafHash, int height)
     {
-        byte[]? completed = height == 0 ? leafHash.ToArray() : null;
         if (leafHash.Length != MerkleHash.Size)
         {
             throw new ArgumentException($"a leaf hash is {MerkleHash.Size} bytes (got {leafHash.Length})", nameof(leafHash));
         }
-        var current = leafHash.ToArray();
+        byte[]? completed = height == 0 ? leafHash.ToArray() : null;
+        Span<byte> current = stackalloc byte[MerkleHash.Size];
+        leafHash.CopyTo(current);
         // Each trailing 1 bit of the old size is a perfect subtree of the same height as the one being carried: merge them.
         var level = 0;
         for (var size = Size; (size & 1) == 1; size >>= 1)
         {
-            var left = _subtrees[^1];
-            _subtrees.RemoveAt(_subtrees.Count - 1);
-            current = MerkleHash.Node(left, current);
+            MerkleHash.Node(Pop(), current, current);
             if (++level == height)
             {
-                completed = current;
+                completed = current.ToArray();
             }
         }
-        _subtrees.Add(current);
+        Push(current);
         Size++;
         return completed;
     }
@@ -78,31 +82,37 @@ public sealed class TreeBuilder
         {
             throw new ArgumentException($"a subtree of height {height} cannot follow {Size} leaves", nameof(height));
         }
-        var current = root.ToArray();
+        Span<byte> current = stackalloc byte[MerkleHash.Size];
+        root.CopyTo(current);
         // The frontier's smallest subtrees are at least this high: merge while the carried one has a twin on its left.
         for (var size = Size >> height; (size & 1) == 1; size >>= 1)
         {
-            var left = _subtrees[^1];
-            _subtrees.RemoveAt(_subtrees.Count - 1);
-            current = MerkleHash.Node(left, current);
+            MerkleHash.Node(Pop(), current, current);
         }
-        _subtrees.Add(current);
+        Push(current);
         Size += 1L << height;
     }
 
     /// <summary>Root hash of the tree of the leaves appended so far (<see cref="MerkleHash.Empty"/> when none).</summary>
     public byte[] Root()
     {
-        if (_subtrees.Count == 0)
+        if (_count == 0)
         {
             return MerkleHash.Empty;
         }
         // RFC 6962 splits at the largest power of two, so the smaller subtrees on the right fold first.
-        var root = _subtrees[^1];
-        for (var i = _subtrees.Count - 2; i >= 0; i--)
+        var root = At(_count - 1).ToArray();
+        for (var i = _count - 2; i >= 0; i--)
         {
-            root = MerkleHash.Node(_subtrees[i], root);
+            MerkleHash.Node(At(i), root, root);
         }
-        return (byte[])root.Clone();
+        return root;
     }
+
+    private Span<byte> At(int i) => _subtrees.AsSpan(i * MerkleHash.Size, MerkleHash.Size);
+
+    // The smallest subtree's hash, removed from the frontier (its bytes stay readable until the next push).
+    private ReadOnlySpan<byte> Pop() => At(--_count);
+
+    private void Push(ReadOnlySpan<byte> hash) => hash.CopyTo(At(_count++));
 }

@@ -165,6 +165,7 @@ public sealed class LedgerWriter
         _writing = Task.Run(() =>
         {
             var subtrees = new List<SubtreeHash>();
+            Span<byte> leaf = stackalloc byte[MerkleHash.Size];
             for (var i = 0; i < rows.Length; i++)
             {
                 var row = rows[i];
@@ -182,8 +183,7 @@ public sealed class LedgerWriter
                 {
                     EntryTemplates.Prefetch(rows[i + 1], Fragments);
                 }
-                var leaf = Leaf(row, out var tag);
-                row.LeafTag = tag;
+                row.LeafTag = Leaf(row, leaf);
                 if (_tree.Append(leaf, SubtreeHeight) is { } completed)
                 {
                     subtrees.Add(new SubtreeHash(row.Index + 1 - SubtreeSize, SubtreeHeight, completed));
@@ -232,14 +232,14 @@ public sealed class LedgerWriter
 
     private uint Tag(EntryRow row)
     {
-        Leaf(row, out var tag);
-        return tag;
+        Span<byte> leaf = stackalloc byte[MerkleHash.Size];
+        return Leaf(row, leaf);
     }
 
-    private byte[] Leaf(EntryRow row, out uint tag)
+    // Writes the row's leaf hash into leaf and returns its tag (the first four bytes).
+    private uint Leaf(EntryRow row, Span<byte> leaf)
     {
-        var leaf = MerkleHash.LeafOfPrefixed(EntryTemplates.LeafInput(row, Fragments));
-        tag = BinaryPrimitives.ReadUInt32BigEndian(leaf);
-        return leaf;
+        MerkleHash.LeafOfPrefixed(EntryTemplates.LeafInput(row, Fragments), leaf);
+        return BinaryPrimitives.ReadUInt32BigEndian(leaf);
     }
 }

@@ -1,0 +1,75 @@
+using System.Net;
+using PolicyTrail.Core;
+using PolicyTrail.Core.Flows;
+using PolicyTrail.Identity.History;
+using PolicyTrail.Ingest.Attribution;
+using PolicyTrail.Ingest.Clusters;
+
+namespace PolicyTrail.Ingest.Tests.Attribution;
+
+public sealed class FlowAttributorTests
+{
+    private static readonly ClusterHistory History = Build();
+
+    private static ClusterHistory Build()
+    {
+        var history = ClusterHistory.Load([Path.Combine(Repo(), "examples", "cluster")], takenAt: new DateTimeOffset(2026, 11, 26, 8, 0, 0, TimeSpan.Zero));
+        var snapshot = history.Snapshots[0];
+        var builder = new ClusterTimelineBuilder();
+        var changes = builder.ApplySnapshot(snapshot.UnixNanos, snapshot.Objects, "snapshot test");
+        history.Build(builder, changes.Select((change, i) => ((long)i, change)));
+        return history;
+    }
+
+    private static string Repo()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (Directory.Exists(Path.Combine(dir.FullName, "examples", "cluster")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new DirectoryNotFoundException("examples/cluster not found above " + AppContext.BaseDirectory);
+    }
+
+    private static FlowRecord Flow(IPAddress from, IPAddress to, int port) => new()
+    {
+        Time = Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero), 9),
+        Source = new SourceRef("hubble", "flows.jsonl", 1),
+        Src = new FlowEndpoint { IP = from, Port = 40000 },
+        Dst = new FlowEndpoint { IP = to, Port = port },
+        Protocol = Protocol.Tcp,
+        Reported = new ReportedOutcome { Verdict = ReportedVerdict.Allowed },
+    };
+
+    [Fact]
+    public void Decisions_are_the_engines_and_the_pairs_in_use_survive_a_generation_turning_over()
+    {
+        var pods = History.Snapshots[0].Snapshot.Pods.Where(p => p.IPs.Count > 0).ToArray();
+        Assert.True(pods.Length >= 3, "the example cluster has pods with addresses");
+        // Five distinct pairs, k1..k5.
+        var keys = new[]
+        {
+            Flow(pods[0].IPs[0], pods[1].IPs[0], 80),
+            Flow(pods[0].IPs[0], pods[2].IPs[0], 80),
+            Flow(pods[1].IPs[0], pods[2].IPs[0], 8080),
+            Flow(pods[2].IPs[0], pods[0].IPs[0], 443),
+            Flow(pods[1].IPs[0], pods[0].IPs[0], 5432),
+        };
+        var attributor = new FlowAttributor(History, generationCapacity: 3);
+        // k1 k2 k3 fill the newer generation; k4 turns it over (k1..k3 become the older); k1 is found there and moves
+        // back; k5 fills the newer again; k2 is found in the older, and the turnover it causes drops k3: a miss.
+        var sequence = new[] { 0, 1, 2, 3, 0, 4, 1, 2 };
+        foreach (var i in sequence)
+        {
+            var flow = keys[i];
+            var attribution = attributor.Attribute(flow);
+            var expected = History.At(flow.Time.UnixNanos)!.Engine.Explain(flow.Src.IP!, flow.Dst.IP!, flow.Dst.Port!.Value, Protocol.Tcp);
+            Assert.Equal(expected.Verdict, attribution.Verdict);
+            Assert.Equal(expected, attribution.Decision);
+        }
+        Assert.Equal(2, attributor.Hits);
+        Assert.Equal(6, attributor.Misses);
+    }
+}
