@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PolicyTrail.Core;
@@ -287,7 +288,9 @@ public sealed class EntryBuilder(FragmentTable fragments)
     private void SourceRef(EntryRow row, SourceRef source)
     {
         row.Line = source.Line;
-        row.Sha256 = source.Sha256Digest is { Length: 32 } digest ? digest.ToArray()
+        // A digest handed over as a whole 32-byte array (as sources do) is taken as it is: neither side changes it.
+        row.Sha256 = source.Sha256Digest is { Length: 32 } digest
+            ? MemoryMarshal.TryGetArray(digest, out var whole) && whole.Offset == 0 && whole.Array!.Length == 32 ? whole.Array : digest.ToArray()
             : source.Sha256 is { Length: 64 } hex ? Convert.FromHexString(hex) : null;
         var key = (source.Format, source.File, source.Node, row.Sha256 is not null);
         if (_sources.TryGetValue(key, out var known))

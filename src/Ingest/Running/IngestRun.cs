@@ -23,7 +23,7 @@ public sealed record IngestOptions
     /// <summary>Format and reading options (detection, zone, year, node...).</summary>
     public FlowReadOptions Read { get; init; } = new();
     /// <summary>Commit after about this many entries...</summary>
-    public int CommitEntries { get; init; } = 50_000;
+    public int CommitEntries { get; init; } = 20_000;
     /// <summary>...or this long, whichever comes first (commits fall between two lines of input).</summary>
     public TimeSpan CommitEvery { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Rejected lines are written here (file, line, format, reason, raw) when set.</summary>

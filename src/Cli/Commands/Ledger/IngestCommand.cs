@@ -48,9 +48,9 @@ internal sealed class IngestSettings : SourceSettings
     public int CheckpointInterval { get; set; } = 300;
 
     [CommandOption("--batch <N>")]
-    [Description("Commit (make durable, with the source positions) after about N entries or one second, whichever comes first. Default 50000. Example: --batch 10000")]
-    [DefaultValue(50_000)]
-    public int Batch { get; set; } = 50_000;
+    [Description("Commit (make durable, with the source positions) after about N entries or one second, whichever comes first. Default 20000. Example: --batch 10000")]
+    [DefaultValue(20_000)]
+    public int Batch { get; set; } = 20_000;
 
     public override ValidationResult Validate()
     {
