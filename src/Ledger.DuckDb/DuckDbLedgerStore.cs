@@ -17,8 +17,12 @@ namespace PolicyTrail.Ledger.DuckDb;
 /// </summary>
 public sealed class DuckDbLedgerStore : ILedgerStore
 {
-    /// <summary>DuckDB's buffer pool limit on a writable handle.</summary>
-    public const string MemoryLimit = "256MB";
+    /// <summary>
+    /// DuckDB's buffer pool limit on a writable handle. Appends need little of it, but the pool keeps the blocks it wrote
+    /// until the limit: with 256 MB an ingest's peak grew until the store reached that size (~4M flows). Larger work on
+    /// this handle (the day summary's recount) spills to disk past the limit.
+    /// </summary>
+    public const string MemoryLimit = "64MB";
 
     /// <summary>
     /// DuckDB's buffer pool on a read-only handle: the answers group tens of millions of rows in hash tables (a 10M-flow
