@@ -46,6 +46,41 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
     }
 
     [Fact]
+    public void Each_kind_of_handle_gets_its_buffer_pool_limit_and_a_flow_writer_the_smaller_one()
+    {
+        static long Limit(DuckDbLedgerStore store)
+        {
+            using var command = store.Connection.CreateCommand();
+            command.CommandText = "SELECT current_setting('memory_limit')";
+            return ParseSize((string)command.ExecuteScalar()!);
+        }
+        using (var writer = DuckDbLedgerStore.Open(_file.Path))
+        {
+            writer.Initialize(Identity);
+            Assert.Equal(ParseSize(DuckDbLedgerStore.MemoryLimit), Limit(writer));
+        }
+        using (var flows = DuckDbLedgerStore.Open(_file.Path, memoryLimit: DuckDbLedgerStore.FlowMemoryLimit))
+        {
+            Assert.Equal(ParseSize(DuckDbLedgerStore.FlowMemoryLimit), Limit(flows));
+            Assert.True(Limit(flows) < ParseSize(DuckDbLedgerStore.MemoryLimit));
+        }
+        using var reader = DuckDbLedgerStore.Open(_file.Path, readOnly: true);
+        Assert.Equal(ParseSize(DuckDbLedgerStore.QueryMemoryLimit), Limit(reader));
+    }
+
+    // "64MB", "256.0 MiB", "1GB", "953.6 MiB": DuckDB prints decimal and binary units; compared to the MiB.
+    private static long ParseSize(string text)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(text.Trim(), @"^([0-9.]+)\s*([KMGT]i?B)$");
+        Assert.True(match.Success, $"a size: {text}");
+        var value = double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var unit = match.Groups[2].Value;
+        var power = "KMGT".IndexOf(unit[0], StringComparison.Ordinal) + 1;
+        var bytes = value * Math.Pow(unit.Contains('i', StringComparison.Ordinal) ? 1024 : 1000, power);
+        return (long)Math.Round(bytes / (1 << 20));
+    }
+
+    [Fact]
     public void A_second_writer_in_the_same_process_is_refused()
     {
         using var first = DuckDbLedgerStore.Open(_file.Path);

@@ -6,6 +6,7 @@ using System.Text.Json;
 using PolicyTrail.Ingest.Clusters;
 using PolicyTrail.Ingest.Running;
 using PolicyTrail.Ledger.Checkpoints;
+using PolicyTrail.Ledger.DuckDb;
 using PolicyTrail.Ledger.Entries;
 using PolicyTrail.Ledger.Store;
 using PolicyTrail.Ledger.Writing;
@@ -97,7 +98,7 @@ internal sealed class IngestCommand(Terminal terminal) : Command<IngestSettings>
         {
             EveryEntries = settings.CheckpointEvery,
             Every = TimeSpan.FromSeconds(settings.CheckpointInterval),
-        }, terminal.Error);
+        }, terminal.Error, DuckDbLedgerStore.FlowMemoryLimit);
         var (store, writer) = (session.Store, session.Writer);
         if (settings.Cluster.Length == 0
             && !store.Query(new EntryFilter { Kinds = [EntryKind.InventoryChange, EntryKind.PolicyChange], Limit = 1 }).Any())

@@ -27,15 +27,18 @@ internal sealed class LedgerSession : IDisposable
     /// <summary>The writer that continues the store's log.</summary>
     public LedgerWriter Writer { get; }
 
-    /// <summary>Opens (creating when missing) the store at <paramref name="storePath"/> for appending.</summary>
-    public static LedgerSession Open(string storePath, string? keyOption, CheckpointPolicy policy, TextWriter messages)
+    /// <summary>
+    /// Opens (creating when missing) the store at <paramref name="storePath"/> for appending; <paramref name="memoryLimit"/>
+    /// overrides the store's default buffer pool limit.
+    /// </summary>
+    public static LedgerSession Open(string storePath, string? keyOption, CheckpointPolicy policy, TextWriter messages, string? memoryLimit = null)
     {
         var storeFolder = Path.GetDirectoryName(Path.GetFullPath(storePath)) ?? ".";
         var signer = SigningKey(keyOption, storeFolder, messages);
         ILedgerStore? store = null;
         try
         {
-            store = StoreOpener.Open(storePath, readOnly: false);
+            store = StoreOpener.Open(storePath, readOnly: false, memoryLimit);
             // One log, one key: checkpoints signed by two keys would fail verification with either.
             if (store.ReadCheckpoints().LastOrDefault() is { } last
                 && !SignedNote.Open(Encoding.UTF8.GetBytes(last.Note), NoteVerifier.FromKey(signer.VerifierKey)).IsVerified)
