@@ -153,20 +153,20 @@ public sealed class ClusterHistory
     private static KubeObject AsEvidence(KubeObject o, Changes.EvidenceWriter evidence) =>
         evidence.Write(o.Kind, o.Json) is null ? o with { Json = Encoding.UTF8.GetString(evidence.Evidence) } : o;
 
-    // The same JSON string as WriteStringValue, written a slice at a time: escaping a whole file at once rents a char
-    // array six times its length from the shared pool, which then keeps it (67 MB for a 3 MB cluster file) for the run.
-    private static void WriteInSegments(Utf8JsonWriter w, string text)
+    // The same JSON string as WriteStringValue of the text, written from its UTF-8 a slice at a time: escaping a whole
+    // file at once rents a char array six times its length from the shared pool, which then keeps it (67 MB for a 3 MB
+    // cluster file) for the run.
+    private static void WriteInSegments(Utf8JsonWriter w, ReadOnlySpan<byte> utf8)
     {
         const int Segment = 16 * 1024;
-        var rest = text.AsSpan();
         do
         {
-            // A surrogate pair cut between two slices is joined by the writer.
-            var length = Math.Min(Segment, rest.Length);
-            w.WriteStringValueSegment(rest[..length], isFinalSegment: length == rest.Length);
-            rest = rest[length..];
+            // A character cut between two slices is joined by the writer.
+            var length = Math.Min(Segment, utf8.Length);
+            w.WriteStringValueSegment(utf8[..length], isFinalSegment: length == utf8.Length);
+            utf8 = utf8[length..];
         }
-        while (!rest.IsEmpty);
+        while (!utf8.IsEmpty);
     }
 
     private static byte[] Evidence(IReadOnlyList<string> files)
@@ -184,7 +184,7 @@ public sealed class ClusterHistory
                 if (System.Text.Unicode.Utf8.IsValid(bytes))
                 {
                     w.WritePropertyName("content");
-                    WriteInSegments(w, Encoding.UTF8.GetString(bytes));
+                    WriteInSegments(w, bytes);
                 }
                 else
                 {

@@ -464,7 +464,7 @@ public sealed class PolicyEngine
         }
         var decisions = backends.Select(b => EvaluatePair(source, b.Target, b.Port, protocol)).ToList();
         var verdict = decisions.All(d => d.Verdict == decisions[0].Verdict) ? decisions[0].Verdict : Verdict.Unknown;
-        var combined = new Decision
+        return new Decision
         {
             Verdict = verdict,
             Source = source.Endpoint,
@@ -476,7 +476,6 @@ public sealed class PolicyEngine
             Backends = decisions,
             DeferredExplanation = d => ExplanationWriter.WriteService(d, info),
         };
-        return combined;
     }
 
     private static DirectionDecision Merge(IEnumerable<DirectionDecision> sides)

@@ -15,20 +15,13 @@ public sealed class SnapshotEvidenceTests : IDisposable
     [Fact]
     public void A_snapshots_evidence_is_its_files_as_one_json_string_each_however_long_and_whatever_they_hold()
     {
-        // An annotation long enough to be written in several slices, with a surrogate pair across the first slice's end,
-        // non-ASCII letters, quotes, backslashes and a control character: everything the JSON string must escape alike.
-        var filler = new string('a', 16 * 1024 - 1);
-        var annotation = filler + "\U0001F600 café \"quoted\" back\\slash tab\t end " + new string('z', 40_000);
-        var yaml = $"""
-            apiVersion: v1
-            kind: Namespace
-            metadata:
-              name: shop
-              labels:
-                team: payments
-              annotations:
-                note: {JsonSerializer.Serialize(annotation)}
-            """;
+        // An annotation long enough to be written in several slices, with a surrogate pair (a four-byte UTF-8 sequence)
+        // across the first slice's end, non-ASCII letters, quotes, backslashes and a tab: everything the JSON string
+        // must escape alike. The YAML holds the characters themselves, not escapes of them.
+        const string Head = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    team: payments\n  annotations:\n    note: \"";
+        var annotation = new string('a', 16 * 1024 - 1 - Head.Length) + "\U0001F600 café \\\"quoted\\\" back\\\\slash tab\t end " + new string('z', 40_000);
+        var yaml = Head + annotation + "\"\n";
+        Assert.True(char.IsHighSurrogate(yaml[16 * 1024 - 1]), "the pair straddles the first slice's end");
         var file = Path.Combine(_folder.FullName, "namespaces.yaml");
         File.WriteAllText(file, yaml, new UTF8Encoding(false));
         var small = Path.Combine(_folder.FullName, "z-small.yaml");
