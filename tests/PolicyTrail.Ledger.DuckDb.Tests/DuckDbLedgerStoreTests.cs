@@ -46,7 +46,7 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
     }
 
     [Fact]
-    public void Each_kind_of_handle_gets_its_buffer_pool_limit_and_a_flow_writer_the_smaller_one()
+    public void Each_kind_of_handle_gets_its_buffer_pool_limit_and_a_flow_writer_the_smaller_one_and_one_thread()
     {
         static long Limit(DuckDbLedgerStore store)
         {
@@ -54,15 +54,22 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
             command.CommandText = "SELECT current_setting('memory_limit')";
             return ParseSize((string)command.ExecuteScalar()!);
         }
+        static long Threads(DuckDbLedgerStore store)
+        {
+            using var command = store.Connection.CreateCommand();
+            command.CommandText = "SELECT current_setting('threads')";
+            return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
         using (var writer = DuckDbLedgerStore.Open(_file.Path))
         {
             writer.Initialize(Identity);
             Assert.Equal(ParseSize(DuckDbLedgerStore.MemoryLimit), Limit(writer));
         }
-        using (var flows = DuckDbLedgerStore.Open(_file.Path, memoryLimit: DuckDbLedgerStore.FlowMemoryLimit))
+        using (var flows = DuckDbLedgerStore.Open(_file.Path, memoryLimit: DuckDbLedgerStore.FlowMemoryLimit, threads: DuckDbLedgerStore.FlowThreads))
         {
             Assert.Equal(ParseSize(DuckDbLedgerStore.FlowMemoryLimit), Limit(flows));
             Assert.True(Limit(flows) < ParseSize(DuckDbLedgerStore.MemoryLimit));
+            Assert.Equal(1, Threads(flows));
         }
         using var reader = DuckDbLedgerStore.Open(_file.Path, readOnly: true);
         Assert.Equal(ParseSize(DuckDbLedgerStore.QueryMemoryLimit), Limit(reader));
