@@ -46,7 +46,7 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
     }
 
     [Fact]
-    public void Each_kind_of_handle_gets_its_buffer_pool_limit_and_a_flow_writer_the_smaller_one_and_one_thread()
+    public void Each_kind_of_handle_gets_its_buffer_pool_limit_and_a_flow_writer_the_smaller_one_and_writers_one_thread()
     {
         static long Limit(DuckDbLedgerStore store)
         {
@@ -64,12 +64,17 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
         {
             writer.Initialize(Identity);
             Assert.Equal(ParseSize(DuckDbLedgerStore.MemoryLimit), Limit(writer));
+            Assert.Equal(DuckDbLedgerStore.WriterThreads, Threads(writer));
         }
-        using (var flows = DuckDbLedgerStore.Open(_file.Path, memoryLimit: DuckDbLedgerStore.FlowMemoryLimit, threads: DuckDbLedgerStore.FlowThreads))
+        using (var flows = DuckDbLedgerStore.Open(_file.Path, memoryLimit: DuckDbLedgerStore.FlowMemoryLimit))
         {
             Assert.Equal(ParseSize(DuckDbLedgerStore.FlowMemoryLimit), Limit(flows));
             Assert.True(Limit(flows) < ParseSize(DuckDbLedgerStore.MemoryLimit));
             Assert.Equal(1, Threads(flows));
+        }
+        using (var two = DuckDbLedgerStore.Open(_file.Path, threads: 2))
+        {
+            Assert.Equal(2, Threads(two));
         }
         using var reader = DuckDbLedgerStore.Open(_file.Path, readOnly: true);
         Assert.Equal(ParseSize(DuckDbLedgerStore.QueryMemoryLimit), Limit(reader));

@@ -98,7 +98,7 @@ internal sealed class IngestCommand(Terminal terminal) : Command<IngestSettings>
         {
             EveryEntries = settings.CheckpointEvery,
             Every = TimeSpan.FromSeconds(settings.CheckpointInterval),
-        }, terminal.Error, DuckDbLedgerStore.FlowMemoryLimit, DuckDbLedgerStore.FlowThreads);
+        }, terminal.Error, DuckDbLedgerStore.FlowMemoryLimit);
         var (store, writer) = (session.Store, session.Writer);
         if (settings.Cluster.Length == 0
             && !store.Query(new EntryFilter { Kinds = [EntryKind.InventoryChange, EntryKind.PolicyChange], Limit = 1 }).Any())

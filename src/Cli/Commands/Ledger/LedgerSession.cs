@@ -29,16 +29,16 @@ internal sealed class LedgerSession : IDisposable
 
     /// <summary>
     /// Opens (creating when missing) the store at <paramref name="storePath"/> for appending; <paramref name="memoryLimit"/>
-    /// and <paramref name="threads"/> override the store's default buffer pool limit and threads.
+    /// overrides the store's default buffer pool limit.
     /// </summary>
-    public static LedgerSession Open(string storePath, string? keyOption, CheckpointPolicy policy, TextWriter messages, string? memoryLimit = null, int? threads = null)
+    public static LedgerSession Open(string storePath, string? keyOption, CheckpointPolicy policy, TextWriter messages, string? memoryLimit = null)
     {
         var storeFolder = Path.GetDirectoryName(Path.GetFullPath(storePath)) ?? ".";
         var signer = SigningKey(keyOption, storeFolder, messages);
         ILedgerStore? store = null;
         try
         {
-            store = StoreOpener.Open(storePath, readOnly: false, memoryLimit, threads);
+            store = StoreOpener.Open(storePath, readOnly: false, memoryLimit);
             // One log, one key: checkpoints signed by two keys would fail verification with either.
             if (store.ReadCheckpoints().LastOrDefault() is { } last
                 && !SignedNote.Open(Encoding.UTF8.GetBytes(last.Note), NoteVerifier.FromKey(signer.VerifierKey)).IsVerified)
