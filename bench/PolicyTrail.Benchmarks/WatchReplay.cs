@@ -126,7 +126,7 @@ internal static class WatchReplay
         {
             using var store = DuckDbLedgerStore.Open(path);
             var writer = LedgerWriter.Open(store, signer, "bench.example/log");
-            var recorder = new ChangeRecorder(writer, commitEntries: 50_000);
+            var recorder = new ChangeRecorder(writer, commitEntries: ChangeReplay.CommitEntries);
             summary = ChangeReplay.Run(recorder, writer, lines, Console.Error);
             return summary.Changes;
         });

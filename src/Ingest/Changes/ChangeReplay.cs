@@ -36,6 +36,12 @@ public sealed record ChangeReplaySummary
 /// </summary>
 public static class ChangeReplay
 {
+    /// <summary>
+    /// Entries per commit for a recorder that replays a file: a bulk import, so larger commits than a live watch's (each
+    /// commit waits for the one before it, and DuckDB checkpoints at most once per commit).
+    /// </summary>
+    public const int CommitEntries = 50_000;
+
     /// <summary>Replays <paramref name="path"/> into the recorder's ledger; reports rejected lines to <paramref name="errors"/>.</summary>
     public static ChangeReplaySummary Run(ChangeRecorder recorder, Ledger.Writing.LedgerWriter writer, string path, TextWriter errors, CancellationToken cancellationToken = default)
     {

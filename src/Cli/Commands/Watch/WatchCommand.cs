@@ -130,7 +130,7 @@ internal sealed class WatchCommand(Terminal terminal) : AsyncCommand<WatchSettin
         }
         var storePath = settings.Store ?? Ledger.StoreSettings.DefaultStore;
         using var session = Ledger.LedgerSession.Open(storePath, settings.Key, new PolicyTrail.Ledger.Writing.CheckpointPolicy(), terminal.Error);
-        var recorder = new ChangeRecorder(session.Writer);
+        var recorder = new ChangeRecorder(session.Writer, commitEntries: ChangeReplay.CommitEntries);
         ChangeReplaySummary summary;
         try
         {
