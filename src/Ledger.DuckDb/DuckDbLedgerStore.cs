@@ -33,10 +33,8 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     /// <summary>
     /// DuckDB's threads on a writable handle. A writer's appends and commits run on the caller's thread; with more
     /// threads, DuckDB's workers and the caller poll for tasks (sched_yield), taking CPU from the writer's own threads on a
-    /// small machine. With 1: ingest of 1M flows took 1.6-2.8 s less CPU and ran 0.5-13 % faster in six alternating pairs
-    /// (no difference beyond the machine's swings at 10M); replaying 1M watch events took 29.5-30.7 s instead of
-    /// 32.6-38.7 s, with 8-15 us less CPU an event (two pairs). What it costs: building the day summary of an older store
-    /// at its first writable open, one aggregation over every entry, took 6.3-6.6 s instead of 3.5-4.4 s for 10M entries.
+    /// small machine: ingest and the watch replay both ran faster with 1, and building an older store's day summary at its
+    /// first writable open ran slower (docs/PERFORMANCE.md, session 9).
     /// </summary>
     public const int WriterThreads = 1;
 
@@ -139,13 +137,18 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     /// <paramref name="readOnly"/>: then the file must exist). <paramref name="memoryLimit"/> replaces the handle's
     /// buffer pool limit (<see cref="MemoryLimit"/> or <see cref="QueryMemoryLimit"/>), e.g. with <see cref="FlowMemoryLimit"/>;
     /// <paramref name="threads"/> replaces DuckDB's threads (<see cref="WriterThreads"/> on a writable handle, one per core on a
-    /// read-only one, whose queries parallelize).
+    /// read-only one, whose queries parallelize). Both settings apply when the process first opens the file: a handle
+    /// opened while another to the same file is open shares that one's database and its settings.
     /// </summary>
     /// <exception cref="LedgerStoreLockedException">Another process (or another writer of this one) has the file open for writing.</exception>
     /// <exception cref="InvalidDataException">The file is not a DuckDB database, or not one of PolicyTrail's layout.</exception>
     /// <exception cref="FileNotFoundException">Read-only open of a file that does not exist.</exception>
     public static DuckDbLedgerStore Open(string path, bool readOnly = false, string? memoryLimit = null, int? threads = null)
     {
+        if (threads is { } requested)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(requested, 1, nameof(threads));
+        }
         var full = System.IO.Path.GetFullPath(path);
         if (readOnly && !File.Exists(full))
         {

@@ -46,7 +46,7 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
     }
 
     [Fact]
-    public void Each_kind_of_handle_gets_its_buffer_pool_limit_and_a_flow_writer_the_smaller_one_and_writers_one_thread()
+    public void Each_kind_of_handle_gets_its_buffer_pool_limit_and_a_flow_writer_the_smaller_one()
     {
         static long Limit(DuckDbLedgerStore store)
         {
@@ -54,6 +54,23 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
             command.CommandText = "SELECT current_setting('memory_limit')";
             return ParseSize((string)command.ExecuteScalar()!);
         }
+        using (var writer = DuckDbLedgerStore.Open(_file.Path))
+        {
+            writer.Initialize(Identity);
+            Assert.Equal(ParseSize(DuckDbLedgerStore.MemoryLimit), Limit(writer));
+        }
+        using (var flows = DuckDbLedgerStore.Open(_file.Path, memoryLimit: DuckDbLedgerStore.FlowMemoryLimit))
+        {
+            Assert.Equal(ParseSize(DuckDbLedgerStore.FlowMemoryLimit), Limit(flows));
+            Assert.True(Limit(flows) < ParseSize(DuckDbLedgerStore.MemoryLimit));
+        }
+        using var reader = DuckDbLedgerStore.Open(_file.Path, readOnly: true);
+        Assert.Equal(ParseSize(DuckDbLedgerStore.QueryMemoryLimit), Limit(reader));
+    }
+
+    [Fact]
+    public void Writers_run_at_one_thread_readers_at_one_per_core_and_an_explicit_count_wins()
+    {
         static long Threads(DuckDbLedgerStore store)
         {
             using var command = store.Connection.CreateCommand();
@@ -63,21 +80,22 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
         using (var writer = DuckDbLedgerStore.Open(_file.Path))
         {
             writer.Initialize(Identity);
-            Assert.Equal(ParseSize(DuckDbLedgerStore.MemoryLimit), Limit(writer));
             Assert.Equal(DuckDbLedgerStore.WriterThreads, Threads(writer));
         }
         using (var flows = DuckDbLedgerStore.Open(_file.Path, memoryLimit: DuckDbLedgerStore.FlowMemoryLimit))
         {
-            Assert.Equal(ParseSize(DuckDbLedgerStore.FlowMemoryLimit), Limit(flows));
-            Assert.True(Limit(flows) < ParseSize(DuckDbLedgerStore.MemoryLimit));
-            Assert.Equal(1, Threads(flows));
+            Assert.Equal(DuckDbLedgerStore.WriterThreads, Threads(flows));
         }
-        using (var two = DuckDbLedgerStore.Open(_file.Path, threads: 2))
+        using (var three = DuckDbLedgerStore.Open(_file.Path, threads: 3))
         {
-            Assert.Equal(2, Threads(two));
+            Assert.Equal(3, Threads(three));
         }
+        Assert.Throws<ArgumentOutOfRangeException>(() => DuckDbLedgerStore.Open(_file.Path, threads: 0));
         using var reader = DuckDbLedgerStore.Open(_file.Path, readOnly: true);
-        Assert.Equal(ParseSize(DuckDbLedgerStore.QueryMemoryLimit), Limit(reader));
+        if (Environment.ProcessorCount > 1)
+        {
+            Assert.True(Threads(reader) > DuckDbLedgerStore.WriterThreads, $"a reader keeps DuckDB's one thread per core, got {Threads(reader)}");
+        }
     }
 
     // "64MB", "256.0 MiB", "1GB", "953.6 MiB": DuckDB prints decimal and binary units; compared to the MiB.
