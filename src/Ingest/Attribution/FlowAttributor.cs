@@ -20,11 +20,28 @@ public enum Agreement
     Undecided,
 }
 
-/// <summary>A flow's decision, the direction it was evaluated in, and how it compares with the CNI's verdict.</summary>
-public sealed record FlowAttribution(Decision? Decision, bool EvaluatedAsReply, Agreement Agreement, string? Error, ClusterEpoch? Cluster)
+/// <summary>
+/// A flow's decision, the direction it was evaluated in, and how it compares with the CNI's verdict. One object serves
+/// every flow of the same address pair, port, direction and reported verdict in a stretch of unchanged history.
+/// </summary>
+public sealed class FlowAttribution(Decision? decision, bool evaluatedAsReply, Agreement agreement, string? error, ClusterEpoch? cluster)
 {
+    /// <summary>PolicyTrail's decision (null when it could not evaluate the flow).</summary>
+    public Decision? Decision { get; } = decision;
+    /// <summary>Whether the flow was judged as the reply of the connection it answers.</summary>
+    public bool EvaluatedAsReply { get; } = evaluatedAsReply;
+    /// <summary>How the CNI's verdict compares with PolicyTrail's.</summary>
+    public Agreement Agreement { get; } = agreement;
+    /// <summary>Why the flow could not be evaluated, when it could not.</summary>
+    public string? Error { get; } = error;
+    /// <summary>The stretch of history the flow was decided against.</summary>
+    public ClusterEpoch? Cluster { get; } = cluster;
+
     /// <summary>The verdict, allow / deny / unknown.</summary>
     public Verdict Verdict => Decision?.Verdict ?? Verdict.Unknown;
+
+    /// <summary>What the entry builder made of this attribution last time (its thread only).</summary>
+    internal Entries.EntryBuilder.FlowEntryParts? EntryParts { get; set; }
 }
 
 /// <summary>
@@ -40,8 +57,8 @@ public sealed class FlowAttributor(ClusterHistory history, int generationCapacit
     /// <summary>Decisions each generation holds: with two, up to 2^18 pairs (a full generation's table is 12.5 MB: `dotnet-gcdump`).</summary>
     public const int DefaultGenerationCapacity = 1 << 17;
 
-    private Dictionary<(ClusterEpoch, UInt128, UInt128, int, Protocol, bool), Decision> _newer = [];
-    private Dictionary<(ClusterEpoch, UInt128, UInt128, int, Protocol, bool), Decision> _older = [];
+    private Dictionary<(ClusterEpoch, UInt128, UInt128, int, Protocol, bool), Decided> _newer = [];
+    private Dictionary<(ClusterEpoch, UInt128, UInt128, int, Protocol, bool), Decided> _older = [];
 
     /// <summary>Decisions answered from memory.</summary>
     public long Hits { get; private set; }
@@ -66,7 +83,7 @@ public sealed class FlowAttributor(ClusterHistory history, int generationCapacit
         var protocol = flow.Protocol;
         var number = protocol is Protocol.Tcp or Protocol.Udp or Protocol.Sctp ? port ?? 0 : 0;
         var key = (cluster, Key(from), Key(to), number, protocol, from.AddressFamily == to.AddressFamily && from.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
-        if (_newer.TryGetValue(key, out var decision))
+        if (_newer.TryGetValue(key, out var decided))
         {
             Hits++;
         }
@@ -75,21 +92,24 @@ public sealed class FlowAttributor(ClusterHistory history, int generationCapacit
             if (_older.Remove(key, out var older))
             {
                 Hits++;
-                decision = older;
+                decided = older;
             }
             else
             {
                 Misses++;
-                decision = cluster.Engine.Explain(from, to, number, protocol);
+                decided = new Decided(cluster.Engine.Explain(from, to, number, protocol));
             }
             if (_newer.Count >= generationCapacity)
             {
                 (_older, _newer) = (_newer, _older);
                 _newer.Clear();
             }
-            _newer[key] = decision;
+            _newer[key] = decided;
         }
-        return new FlowAttribution(decision, reply, Compare(flow.Reported.Verdict, decision.Verdict), decision.Error, cluster);
+        // The pair's flows share their attribution per direction and reported verdict.
+        var slot = (reply ? Decided.Verdicts : 0) + (int)flow.Reported.Verdict;
+        var decision = decided.Decision;
+        return decided.Attributions[slot] ??= new FlowAttribution(decision, reply, Compare(flow.Reported.Verdict, decision.Verdict), decision.Error, cluster);
     }
 
     /// <summary>The agreement of a reported verdict with PolicyTrail's (null when there is no decision).</summary>
@@ -100,6 +120,14 @@ public sealed class FlowAttributor(ClusterHistory history, int generationCapacit
         ReportedVerdict.Allowed => decided == Verdict.Allow ? Agreement.Agree : Agreement.Disagree,
         _ => decided == Verdict.Deny ? Agreement.Agree : Agreement.Disagree,
     };
+
+    private sealed class Decided(Decision decision)
+    {
+        public const int Verdicts = (int)ReportedVerdict.Error + 1;
+
+        public Decision Decision { get; } = decision;
+        public FlowAttribution?[] Attributions { get; } = new FlowAttribution?[2 * Verdicts];
+    }
 
     private static UInt128 Key(IPAddress ip)
     {

@@ -51,15 +51,29 @@ public sealed class EntryBuilder(FragmentTable fragments)
             WindowStart = flow.WindowStart?.UnixNanos,
             WindowEnd = flow.WindowEnd?.UnixNanos,
         };
-        row.Src = Endpoint(flow.Src, attribution.EvaluatedAsReply ? attribution.Decision?.Destination : attribution.Decision?.Source, attribution.Cluster, EntrySlots.SrcPort);
-        row.Dst = Endpoint(flow.Dst, attribution.EvaluatedAsReply ? attribution.Decision?.Source : attribution.Decision?.Destination, attribution.Cluster, EntrySlots.DstPort);
+        // Flows of one attribution mostly repeat the fragments of the one before: those are checked, not looked up.
+        if (attribution.EntryParts is not { } parts || parts.Builder != this)
+        {
+            attribution.EntryParts = parts = new FlowEntryParts(this);
+        }
+        var d = attribution.Decision;
+        row.Src = Endpoint(ref parts.Src, flow.Src, attribution.EvaluatedAsReply ? d?.Destination : d?.Source, attribution.Cluster, EntrySlots.SrcPort);
+        row.Dst = Endpoint(ref parts.Dst, flow.Dst, attribution.EvaluatedAsReply ? d?.Source : d?.Destination, attribution.Cluster, EntrySlots.DstPort);
         SourceRef(row, flow.Source);
-        var decision = DecisionJson(attribution, row);
+        var decision = parts.Decision ??= DecisionJson(attribution, parts);
+        row.Ingress = parts.Ingress;
+        row.Egress = parts.Egress;
 
         // Most flows share their shape with an earlier one: then the template is known without writing it.
         var shape = Shape(flow, decision);
-        if (shape is { } key && _roots.TryGetValue(key, out var root))
+        if (shape is { } key && parts.Shape is { } last && last.Equals(key))
         {
+            row.Template = parts.Root;
+            return row;
+        }
+        if (shape is { } known && _roots.TryGetValue(known, out var root))
+        {
+            (parts.Shape, parts.Root) = (known, root);
             row.Template = root;
             return row;
         }
@@ -96,6 +110,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
                 _roots.Clear();
             }
             _roots[newKey] = row.Template;
+            (parts.Shape, parts.Root) = (newKey, row.Template);
         }
         return row;
     }
@@ -321,20 +336,25 @@ public sealed class EntryBuilder(FragmentTable fragments)
         _sources[key] = row.SourceRef.Value;
     }
 
-    private uint Endpoint(FlowEndpoint reported, Endpoint? resolved, ClusterEpoch? cluster, char portSlot)
+    private uint Endpoint(ref EndpointMemo last, FlowEndpoint reported, Endpoint? resolved, ClusterEpoch? cluster, char portSlot)
     {
         // Flows repeat endpoints: the fragment is looked up by what goes into it (labels do not).
         var key = new EndpointKey(cluster, reported.IP, resolved, reported.Namespace, reported.Pod, reported.Workload, reported.WorkloadKind,
             reported.Node, reported.Service, reported.Identity, reported.Names, reported.Port is null ? '-' : portSlot);
-        if (_endpoints.TryGetValue(key, out var known))
+        if (last.Set && last.Key.Equals(key))
         {
-            return known;
+            return last.Id;
         }
-        if (_endpoints.Count >= 1 << 18)
+        if (!_endpoints.TryGetValue(key, out var id))
         {
-            _endpoints.Clear();
+            if (_endpoints.Count >= 1 << 18)
+            {
+                _endpoints.Clear();
+            }
+            id = _endpoints[key] = EndpointFragment(reported, resolved, cluster, portSlot);
         }
-        return _endpoints[key] = EndpointFragment(reported, resolved, cluster, portSlot);
+        last = new EndpointMemo(key, id, true);
+        return id;
     }
 
     private uint EndpointFragment(FlowEndpoint reported, Endpoint? resolved, ClusterEpoch? cluster, char portSlot)
@@ -414,14 +434,14 @@ public sealed class EntryBuilder(FragmentTable fragments)
         return fragments.Intern(_buffer.WrittenSpan);
     }
 
-    private byte[] DecisionJson(FlowAttribution attribution, EntryRow row)
+    private byte[] DecisionJson(FlowAttribution attribution, FlowEntryParts parts)
     {
         // Each side is a fragment of its own: it depends on one pod's policies, so sides repeat where pairs do not.
         var d = attribution.Decision;
         if (d is not null)
         {
-            row.Ingress = Direction(d.Ingress);
-            row.Egress = Direction(d.Egress);
+            parts.Ingress = Direction(d.Ingress);
+            parts.Egress = Direction(d.Egress);
         }
         var key = (attribution.Verdict, attribution.Agreement, attribution.EvaluatedAsReply, attribution.Error, d?.Destination.Kind == EndpointKind.Service ? $"{d.Destination.Namespace}/{d.Destination.Name}" : null);
         if (_decisions.TryGetValue(key, out var cached))
@@ -518,8 +538,24 @@ public sealed class EntryBuilder(FragmentTable fragments)
         }
     }
 
+    /// <summary>The fragments of the last flow entry built with one attribution, and what they were built from.</summary>
+    internal sealed class FlowEntryParts(EntryBuilder builder)
+    {
+        // Fragment ids are those of one builder's table.
+        public EntryBuilder Builder { get; } = builder;
+        public EndpointMemo Src;
+        public EndpointMemo Dst;
+        public byte[]? Decision;
+        public uint? Ingress;
+        public uint? Egress;
+        public RootShape? Shape;
+        public uint Root;
+    }
+
+    internal readonly record struct EndpointMemo(EndpointKey Key, uint Id, bool Set);
+
     // Cluster and resolved endpoint compare by reference: both are shared objects of one compiled snapshot.
-    private readonly record struct EndpointKey(
+    internal readonly record struct EndpointKey(
         ClusterEpoch? Cluster, System.Net.IPAddress? IP, Endpoint? Resolved, string? Namespace, string? Pod, string? Workload, string? WorkloadKind,
         string? Node, string? Service, long? Identity, IReadOnlyList<string>? Names, char PortSlot)
     {
@@ -534,7 +570,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
     }
 
     // The decision JSON is one of a few cached arrays: compared by reference.
-    private readonly record struct RootShape(
+    internal readonly record struct RootShape(
         byte[] Decision, Protocol Protocol, FlowDirection Direction, bool? IsReply, (int, int)? Icmp, ReportedVerdict Verdict, string? RawVerdict,
         string? DropReason, string? Rule, byte TimeDigits, int Counters, byte? WindowStartDigits, byte? WindowEndDigits)
     {

@@ -1,7 +1,6 @@
 using System.Net;
 using PolicyTrail.Core;
 using PolicyTrail.Core.Flows;
-using PolicyTrail.Identity.History;
 using PolicyTrail.Ingest.Attribution;
 using PolicyTrail.Ingest.Clusters;
 
@@ -9,39 +8,9 @@ namespace PolicyTrail.Ingest.Tests.Attribution;
 
 public sealed class FlowAttributorTests
 {
-    private static readonly ClusterHistory History = Build();
+    private static readonly ClusterHistory History = ExampleCluster.History;
 
-    private static ClusterHistory Build()
-    {
-        var history = ClusterHistory.Load([Path.Combine(Repo(), "examples", "cluster")], takenAt: new DateTimeOffset(2026, 11, 26, 8, 0, 0, TimeSpan.Zero));
-        var snapshot = history.Snapshots[0];
-        var builder = new ClusterTimelineBuilder();
-        var changes = builder.ApplySnapshot(snapshot.UnixNanos, snapshot.Objects, "snapshot test");
-        history.Build(builder, changes.Select((change, i) => ((long)i, change)));
-        return history;
-    }
-
-    private static string Repo()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (Directory.Exists(Path.Combine(dir.FullName, "examples", "cluster")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new DirectoryNotFoundException("examples/cluster not found above " + AppContext.BaseDirectory);
-    }
-
-    private static FlowRecord Flow(IPAddress from, IPAddress to, int port) => new()
-    {
-        Time = Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero), 9),
-        Source = new SourceRef("hubble", "flows.jsonl", 1),
-        Src = new FlowEndpoint { IP = from, Port = 40000 },
-        Dst = new FlowEndpoint { IP = to, Port = port },
-        Protocol = Protocol.Tcp,
-        Reported = new ReportedOutcome { Verdict = ReportedVerdict.Allowed },
-    };
+    private static FlowRecord Flow(IPAddress from, IPAddress to, int port) => ExampleCluster.Flow(from, to, port);
 
     [Fact]
     public void Decisions_are_the_engines_and_the_pairs_in_use_survive_a_generation_turning_over()

@@ -70,7 +70,7 @@ public sealed class ChangeReplayTests : IDisposable
         var file = Path.Combine(_folder.FullName, "changes.jsonl");
         var changes = PolicyTrail.Benchmarks.WatchEvents.Generate(50, 9).ToList();
         File.WriteAllLines(file, changes.Select(Line));
-        var builder = new Entries.EntryBuilder(new FragmentTable());
+        var builder = new PolicyTrail.Ingest.Entries.EntryBuilder(new FragmentTable());
         var replayed = File.ReadLines(file).Select(l =>
         {
             Assert.True(ChangeLines.TryRead(Encoding.UTF8.GetBytes(l), out var read, out var error), error);
