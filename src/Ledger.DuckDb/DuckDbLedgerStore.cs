@@ -302,6 +302,9 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     /// returning (WriteAheadLog::Flush → writer->Sync()), so a returned Append survives a crash. Entries go through
     /// DuckDB's appender, which appends within the connection's open transaction and is rolled back with it.
     /// </remarks>
+    public bool CopiesAppendedRows => true;
+
+    /// <inheritdoc />
     public void Append(AppendBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);

@@ -33,24 +33,46 @@ public sealed class EntryBuilder(FragmentTable fragments)
     private readonly Dictionary<EndpointKey, uint> _endpoints = [];
     private readonly Dictionary<RootShape, uint> _roots = [];
     private readonly Dictionary<(string, string, string?, bool), uint> _sources = [];
+    private readonly Stack<EntryRow> _free = new();
+    // Two commits' worth of rows at the default batch; beyond that they are left to the collector.
+    private const int MaxFreeRows = 1 << 16;
     private uint? _policyChange;
     private uint? _inventoryChange;
+
+    /// <summary>
+    /// Takes back rows the store has written and no longer holds (<see cref="Ledger.Writing.LedgerWriter.OnRowsWritten"/>):
+    /// later flow entries fill them again, so that rows waiting for their commit are not new objects each time.
+    /// </summary>
+    public void Reuse(EntryRow[] rows)
+    {
+        foreach (var row in rows)
+        {
+            if (_free.Count >= MaxFreeRows)
+            {
+                return;
+            }
+            row.Body = null;
+            _free.Push(row);
+        }
+    }
 
     /// <summary>The row of a flow entry.</summary>
     public EntryRow Flow(FlowRecord flow, FlowAttribution attribution, long observedAt)
     {
-        var row = new EntryRow
-        {
-            Time = flow.Time.UnixNanos,
-            ObservedAt = observedAt,
-            SrcPort = flow.Src.Port,
-            DstPort = flow.Dst.Port,
-            Count = flow.Count,
-            Packets = flow.Packets,
-            Bytes = flow.Bytes,
-            WindowStart = flow.WindowStart?.UnixNanos,
-            WindowEnd = flow.WindowEnd?.UnixNanos,
-        };
+        // Every field is set: a reused row keeps nothing of its last entry.
+        var row = _free.TryPop(out var free) ? free : new EntryRow();
+        row.Index = 0;
+        row.LeafTag = 0;
+        row.Body = null;
+        row.Time = flow.Time.UnixNanos;
+        row.ObservedAt = observedAt;
+        row.SrcPort = flow.Src.Port;
+        row.DstPort = flow.Dst.Port;
+        row.Count = flow.Count;
+        row.Packets = flow.Packets;
+        row.Bytes = flow.Bytes;
+        row.WindowStart = flow.WindowStart?.UnixNanos;
+        row.WindowEnd = flow.WindowEnd?.UnixNanos;
         // Flows of one attribution mostly repeat the fragments of the one before: those are checked, not looked up.
         if (attribution.EntryParts is not { } parts || parts.Builder != this)
         {
@@ -303,10 +325,19 @@ public sealed class EntryBuilder(FragmentTable fragments)
     private void SourceRef(EntryRow row, SourceRef source)
     {
         row.Line = source.Line;
-        // A digest handed over as a whole 32-byte array (as sources do) is taken as it is: neither side changes it.
-        row.Sha256 = source.Sha256Digest is { Length: 32 } digest
-            ? MemoryMarshal.TryGetArray(digest, out var whole) && whole.Offset == 0 && whole.Array!.Length == 32 ? whole.Array : digest.ToArray()
-            : source.Sha256 is { Length: 64 } hex ? Convert.FromHexString(hex) : null;
+        // Copied into the row's own array, which a reused row fills again.
+        if (source.Sha256Digest is { Length: 32 } digest)
+        {
+            row.SetSha256(digest.Span);
+        }
+        else if (source.Sha256 is { Length: 64 } hex)
+        {
+            row.SetSha256(Convert.FromHexString(hex));
+        }
+        else
+        {
+            row.Sha256 = null;
+        }
         var key = (source.Format, source.File, source.Node, row.Sha256 is not null);
         if (_sources.TryGetValue(key, out var known))
         {

@@ -115,6 +115,7 @@ public sealed class IngestRun
         _clusters = clusters;
         _options = options;
         _entries = new EntryBuilder(writer.Fragments);
+        writer.OnRowsWritten = _entries.Reuse;
         _attributor = new FlowAttributor(clusters);
     }
 

@@ -62,6 +62,19 @@ public sealed class EntryRow
     public long? Line { get; set; }
     /// <summary>SHA-256 of the raw record (32 bytes).</summary>
     public byte[]? Sha256 { get; set; }
+
+    private byte[]? _ownSha256;
+
+    /// <summary>Sets <see cref="Sha256"/> to a copy of <paramref name="digest"/> in an array this row keeps for reuse.</summary>
+    public void SetSha256(ReadOnlySpan<byte> digest)
+    {
+        if (_ownSha256 is null || _ownSha256.Length != digest.Length)
+        {
+            _ownSha256 = new byte[digest.Length];
+        }
+        digest.CopyTo(_ownSha256);
+        Sha256 = _ownSha256;
+    }
     /// <summary>Aggregated flow count.</summary>
     public long? Count { get; set; }
     /// <summary>Aggregated packets.</summary>

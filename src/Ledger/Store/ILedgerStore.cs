@@ -30,6 +30,12 @@ public interface ILedgerStore : IDisposable
     /// </exception>
     void Append(AppendBatch batch);
 
+    /// <summary>
+    /// Whether <see cref="Append"/> copies what it needs of the entry rows before it returns, so that the writer may
+    /// reuse the row objects for later entries (a store that keeps the rows says false).
+    /// </summary>
+    bool CopiesAppendedRows => false;
+
     /// <summary>Entries with from &lt;= index &lt; to, in index order, exactly as stored (gaps and duplicates included).</summary>
     IEnumerable<EntryRow> ReadEntries(long from, long to);
 

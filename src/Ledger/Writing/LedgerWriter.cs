@@ -39,6 +39,7 @@ public sealed class LedgerWriter
     private readonly Dictionary<string, SourcePosition> _sources;
     private readonly Stopwatch _sinceCheckpoint = Stopwatch.StartNew();
     private Task? _writing;
+    private EntryRow[]? _writingRows;
     private long _size;
     private long _checkpointSize;
     private long _checkpointSequence;
@@ -97,6 +98,12 @@ public sealed class LedgerWriter
 
     /// <summary>Checkpoints written by this writer.</summary>
     public int CheckpointsWritten { get; private set; }
+
+    /// <summary>
+    /// Told the rows of each batch once it is durable, on the thread that waited for it, when the store does not keep
+    /// them (<see cref="ILedgerStore.CopiesAppendedRows"/>): whoever built them may fill them again.
+    /// </summary>
+    public Action<EntryRow[]>? OnRowsWritten { get; set; }
 
     /// <summary>Entries not yet committed.</summary>
     public int Pending => _rows.Count;
@@ -162,6 +169,7 @@ public sealed class LedgerWriter
             _sinceCheckpoint.Restart();
         }
         var size = _size;
+        _writingRows = rows;
         _writing = Task.Run(() =>
         {
             var subtrees = new List<SubtreeHash>();
@@ -223,8 +231,14 @@ public sealed class LedgerWriter
     public void WaitForStore()
     {
         var writing = _writing;
+        var rows = _writingRows;
         _writing = null;
+        _writingRows = null;
         writing?.GetAwaiter().GetResult();
+        if (rows is not null && OnRowsWritten is { } written && _store.CopiesAppendedRows)
+        {
+            written(rows);
+        }
     }
 
     /// <summary>The canonical bytes of a row (for callers that show or export entries).</summary>

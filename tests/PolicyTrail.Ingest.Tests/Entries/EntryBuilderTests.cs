@@ -46,4 +46,52 @@ public sealed class EntryBuilderTests
         var again = new EntryBuilder(otherFragments).Flow(renamed, attribution, 0);
         Assert.Contains("\"identity\":1002", Encoding.UTF8.GetString(otherFragments.Get(again.Src!.Value)), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_reused_row_keeps_nothing_of_its_last_entry_and_owns_its_digest()
+    {
+        var pods = ExampleCluster.History.Snapshots[0].Snapshot.Pods.Where(p => p.IPs.Count > 0).ToArray();
+        var attributor = new FlowAttributor(ExampleCluster.History);
+        var builder = new EntryBuilder(new FragmentTable());
+        var digest = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+        var counted = ExampleCluster.Flow(pods[0].IPs[0], pods[1].IPs[0], 80) with
+        {
+            Count = 3, Packets = 7, Bytes = 900,
+            WindowStart = Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 11, 26, 8, 59, 0, TimeSpan.Zero), 9),
+            WindowEnd = Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero), 9),
+            Source = new SourceRef("hubble", "flows.jsonl", 7) { Sha256Digest = digest },
+        };
+        var first = builder.Flow(counted, attributor.Attribute(counted), 1);
+        Assert.Equal(digest, first.Sha256);
+        Assert.NotSame(digest, first.Sha256);
+        var usedTemplate = first.Template;
+        first.Index = 41;
+        first.LeafTag = 0xdeadbeef;
+        first.Body = [1, 2, 3];
+        var own = first.Sha256;
+
+        builder.Reuse([first]);
+        var plain = ExampleCluster.Flow(pods[1].IPs[0], pods[0].IPs[0], 443);
+        var second = builder.Flow(plain, attributor.Attribute(plain), 2);
+
+        Assert.Same(first, second);
+        Assert.Equal(0, second.Index);
+        Assert.Equal(0u, second.LeafTag);
+        Assert.Null(second.Body);
+        Assert.Null(second.Count);
+        Assert.Null(second.Packets);
+        Assert.Null(second.Bytes);
+        Assert.Null(second.WindowStart);
+        Assert.Null(second.WindowEnd);
+        Assert.Null(second.Sha256);
+        Assert.Equal(1L, second.Line);
+        Assert.Equal(443, second.DstPort);
+        Assert.NotEqual(usedTemplate, second.Template);
+
+        // The row's own digest array is filled again, not replaced, when the next flow has a digest.
+        builder.Reuse([second]);
+        var again = builder.Flow(counted with { Source = new SourceRef("hubble", "flows.jsonl", 8) { Sha256Digest = digest.Reverse().ToArray() } }, attributor.Attribute(counted), 3);
+        Assert.Same(own, again.Sha256);
+        Assert.Equal(digest.Reverse(), again.Sha256!);
+    }
 }

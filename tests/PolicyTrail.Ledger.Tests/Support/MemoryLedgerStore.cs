@@ -30,14 +30,24 @@ internal sealed class MemoryLedgerStore : ILedgerStore
 
     public IReadOnlyList<Fragment> ReadFragments() => [.. _fragments];
 
+    /// <summary>When set, the store keeps copies of the rows it is given and says so (the writer may then reuse them).</summary>
+    public bool CopiesAppendedRows { get; init; }
+
     public void Append(AppendBatch batch)
     {
-        _entries.AddRange(batch.Entries);
+        _entries.AddRange(CopiesAppendedRows ? batch.Entries.Select(Copy) : batch.Entries);
         _fragments.AddRange(batch.Fragments);
         _subtrees.AddRange(batch.Subtrees);
         _checkpoints.AddRange(batch.Checkpoints);
         _state = _state! with { Size = batch.Size, Frontier = batch.Frontier, FragmentCount = _fragments.Count };
     }
+
+    private static EntryRow Copy(EntryRow r) => new()
+    {
+        Index = r.Index, Template = r.Template, Src = r.Src, Dst = r.Dst, SourceRef = r.SourceRef, Ingress = r.Ingress, Egress = r.Egress,
+        Time = r.Time, ObservedAt = r.ObservedAt, WindowStart = r.WindowStart, WindowEnd = r.WindowEnd, SrcPort = r.SrcPort, DstPort = r.DstPort,
+        Line = r.Line, Sha256 = r.Sha256?.ToArray(), Count = r.Count, Packets = r.Packets, Bytes = r.Bytes, Body = r.Body?.ToArray(), LeafTag = r.LeafTag,
+    };
 
     /// <summary>When set, reading entries fails with an IOException when it reaches this index (a disk error mid-read).</summary>
     public long? FailReadingAt { get; set; }
