@@ -1,4 +1,6 @@
 using System.Net;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using PolicyTrail.Core;
 using PolicyTrail.Core.Cluster;
 using PolicyTrail.Core.Decisions;
@@ -83,33 +85,54 @@ public sealed class FlowAttributor(ClusterHistory history, int generationCapacit
         var protocol = flow.Protocol;
         var number = protocol is Protocol.Tcp or Protocol.Udp or Protocol.Sctp ? port ?? 0 : 0;
         var key = (cluster, Key(from), Key(to), number, protocol, from.AddressFamily == to.AddressFamily && from.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
-        if (_newer.TryGetValue(key, out var decided))
+        var slot = (reply ? Decided.Verdicts : 0) + (int)flow.Reported.Verdict;
+        ref var decided = ref CollectionsMarshal.GetValueRefOrNullRef(_newer, key);
+        if (!Unsafe.IsNullRef(ref decided))
         {
             Hits++;
+            // Most flows of a pair share direction and reported verdict with the one before: no object is read for them.
+            if (decided.LastSlot == slot)
+            {
+                return decided.Last!;
+            }
         }
         else
         {
+            Decided found;
             if (_older.Remove(key, out var older))
             {
                 Hits++;
-                decided = older;
+                found = older;
             }
             else
             {
                 Misses++;
-                decided = new Decided(cluster.Engine.Explain(from, to, number, protocol));
+                found = new Decided(cluster.Engine.Explain(from, to, number, protocol));
             }
             if (_newer.Count >= generationCapacity)
             {
                 (_older, _newer) = (_newer, _older);
                 _newer.Clear();
             }
-            _newer[key] = decided;
+            _newer[key] = found;
+            decided = ref CollectionsMarshal.GetValueRefOrNullRef(_newer, key);
         }
         // The pair's flows share their attribution per direction and reported verdict.
-        var slot = (reply ? Decided.Verdicts : 0) + (int)flow.Reported.Verdict;
         var decision = decided.Decision;
-        return decided.Attributions[slot] ??= new FlowAttribution(decision, reply, Compare(flow.Reported.Verdict, decision.Verdict), decision.Error, cluster);
+        var attribution = decided.Others?[slot] ?? (decided.LastSlot == slot ? decided.Last : null);
+        if (attribution is null)
+        {
+            attribution = new FlowAttribution(decision, reply, Compare(flow.Reported.Verdict, decision.Verdict), decision.Error, cluster);
+            if (decided.Last is { } last)
+            {
+                decided.Others ??= new FlowAttribution?[2 * Decided.Verdicts];
+                decided.Others[decided.LastSlot] = last;
+                decided.Others[slot] = attribution;
+            }
+        }
+        decided.Last = attribution;
+        decided.LastSlot = slot;
+        return attribution;
     }
 
     /// <summary>The agreement of a reported verdict with PolicyTrail's (null when there is no decision).</summary>
@@ -121,12 +144,15 @@ public sealed class FlowAttributor(ClusterHistory history, int generationCapacit
         _ => decided == Verdict.Deny ? Agreement.Agree : Agreement.Disagree,
     };
 
-    private sealed class Decided(Decision decision)
+    // Kept in the table itself: a hit reads no other object. Others holds every attribution made once a second one is.
+    private struct Decided(Decision decision)
     {
         public const int Verdicts = (int)ReportedVerdict.Error + 1;
 
-        public Decision Decision { get; } = decision;
-        public FlowAttribution?[] Attributions { get; } = new FlowAttribution?[2 * Verdicts];
+        public readonly Decision Decision = decision;
+        public FlowAttribution? Last;
+        public int LastSlot = -1;
+        public FlowAttribution?[]? Others;
     }
 
     private static UInt128 Key(IPAddress ip)

@@ -41,4 +41,35 @@ public sealed class FlowAttributorTests
         Assert.Equal(2, attributor.Hits);
         Assert.Equal(6, attributor.Misses);
     }
+
+    [Fact]
+    public void A_pair_has_one_attribution_per_direction_and_reported_verdict_and_keeps_each_when_they_alternate()
+    {
+        var pods = History.Snapshots[0].Snapshot.Pods.Where(p => p.IPs.Count > 0).ToArray();
+        var (a, b) = (pods[0].IPs[0], pods[1].IPs[0]);
+        var attributor = new FlowAttributor(History);
+        var allowed = ExampleCluster.Flow(a, b, 80);
+        var denied = ExampleCluster.Flow(a, b, 80, ReportedVerdict.Denied);
+        // The reply of the same connection: decided as the connection (the same pair key), in the other direction.
+        var reply = ExampleCluster.Flow(b, a, 40000) with { IsReply = true, Src = new FlowEndpoint { IP = b, Port = 80 }, Dst = new FlowEndpoint { IP = a, Port = 40000 } };
+
+        var first = attributor.Attribute(allowed);
+        var second = attributor.Attribute(denied);
+        var third = attributor.Attribute(reply);
+        Assert.NotSame(first, second);
+        Assert.NotSame(first, third);
+        Assert.NotSame(second, third);
+        Assert.Same(first, attributor.Attribute(allowed));
+        Assert.Same(third, attributor.Attribute(reply));
+        Assert.Same(second, attributor.Attribute(denied));
+        Assert.Same(first, attributor.Attribute(allowed));
+        Assert.False(first.EvaluatedAsReply);
+        Assert.True(third.EvaluatedAsReply);
+        Assert.Equal(FlowAttributor.Compare(ReportedVerdict.Allowed, first.Verdict), first.Agreement);
+        Assert.Equal(FlowAttributor.Compare(ReportedVerdict.Denied, second.Verdict), second.Agreement);
+        Assert.Same(first.Decision, third.Decision);
+        // One decision computed for all of them.
+        Assert.Equal(1, attributor.Misses);
+        Assert.Equal(6, attributor.Hits);
+    }
 }
