@@ -40,10 +40,10 @@ public sealed class FlowAttribution(Decision? decision, bool evaluatedAsReply, A
     public ClusterEpoch? Cluster { get; } = cluster;
 
     /// <summary>The verdict, allow / deny / unknown.</summary>
-    public Verdict Verdict => Decision?.Verdict ?? Verdict.Unknown;
+    public Verdict Verdict { get; } = decision?.Verdict ?? Verdict.Unknown;
 
-    /// <summary>What the entry builder made of this attribution last time (its thread only).</summary>
-    internal Entries.EntryBuilder.FlowEntryParts? EntryParts { get; set; }
+    /// <summary>What the entry builder made of this attribution last time (its thread only), kept in this object itself.</summary>
+    internal Entries.EntryBuilder.FlowEntryParts EntryParts;
 }
 
 /// <summary>

@@ -74,15 +74,22 @@ public sealed class EntryBuilder(FragmentTable fragments)
         row.WindowStart = flow.WindowStart?.UnixNanos;
         row.WindowEnd = flow.WindowEnd?.UnixNanos;
         // Flows of one attribution mostly repeat the fragments of the one before: those are checked, not looked up.
-        if (attribution.EntryParts is not { } parts || parts.Builder != this)
+        ref var parts = ref attribution.EntryParts;
+        if (parts.Builder != this)
         {
-            attribution.EntryParts = parts = new FlowEntryParts(this);
+            var d = attribution.Decision;
+            parts = new FlowEntryParts
+            {
+                Builder = this,
+                SrcResolved = attribution.EvaluatedAsReply ? d?.Destination : d?.Source,
+                DstResolved = attribution.EvaluatedAsReply ? d?.Source : d?.Destination,
+            };
+            parts.Decision = DecisionJson(attribution, ref parts);
         }
-        var d = attribution.Decision;
-        row.Src = Endpoint(ref parts.Src, flow.Src, attribution.EvaluatedAsReply ? d?.Destination : d?.Source, attribution.Cluster, EntrySlots.SrcPort);
-        row.Dst = Endpoint(ref parts.Dst, flow.Dst, attribution.EvaluatedAsReply ? d?.Source : d?.Destination, attribution.Cluster, EntrySlots.DstPort);
+        row.Src = Endpoint(ref parts.Src, flow.Src, parts.SrcResolved, attribution.Cluster, EntrySlots.SrcPort);
+        row.Dst = Endpoint(ref parts.Dst, flow.Dst, parts.DstResolved, attribution.Cluster, EntrySlots.DstPort);
         SourceRef(row, flow.Source);
-        var decision = parts.Decision ??= DecisionJson(attribution, parts);
+        var decision = parts.Decision!;
         row.Ingress = parts.Ingress;
         row.Egress = parts.Egress;
 
@@ -465,7 +472,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
         return fragments.Intern(_buffer.WrittenSpan);
     }
 
-    private byte[] DecisionJson(FlowAttribution attribution, FlowEntryParts parts)
+    private byte[] DecisionJson(FlowAttribution attribution, ref FlowEntryParts parts)
     {
         // Each side is a fragment of its own: it depends on one pod's policies, so sides repeat where pairs do not.
         var d = attribution.Decision;
@@ -570,10 +577,12 @@ public sealed class EntryBuilder(FragmentTable fragments)
     }
 
     /// <summary>The fragments of the last flow entry built with one attribution, and what they were built from.</summary>
-    internal sealed class FlowEntryParts(EntryBuilder builder)
+    internal struct FlowEntryParts
     {
-        // Fragment ids are those of one builder's table.
-        public EntryBuilder Builder { get; } = builder;
+        // Fragment ids are those of one builder's table (null: nothing built yet).
+        public EntryBuilder? Builder;
+        public Endpoint? SrcResolved;
+        public Endpoint? DstResolved;
         public EndpointMemo Src;
         public EndpointMemo Dst;
         public byte[]? Decision;
