@@ -297,14 +297,15 @@ public sealed class DuckDbLedgerStore : ILedgerStore
     }
 
     /// <inheritdoc />
+    /// <remarks>DuckDB's appender copies each value into its own vectors as it is appended.</remarks>
+    public bool CopiesAppendedRows => true;
+
+    /// <inheritdoc />
     /// <remarks>
     /// One DuckDB transaction. DuckDB's commit writes the transaction to its write-ahead log and fsyncs it before
     /// returning (WriteAheadLog::Flush → writer->Sync()), so a returned Append survives a crash. Entries go through
     /// DuckDB's appender, which appends within the connection's open transaction and is rolled back with it.
     /// </remarks>
-    public bool CopiesAppendedRows => true;
-
-    /// <inheritdoc />
     public void Append(AppendBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);

@@ -34,7 +34,7 @@ public sealed class EntryBuilder(FragmentTable fragments)
     private readonly Dictionary<RootShape, uint> _roots = [];
     private readonly Dictionary<(string, string, string?, bool), uint> _sources = [];
     private readonly Stack<EntryRow> _free = new();
-    // Two commits' worth of rows at the default batch; beyond that they are left to the collector.
+    // About three commits' worth of rows at the default batch (20,000); beyond that they are left to the collector.
     private const int MaxFreeRows = 1 << 16;
     private uint? _policyChange;
     private uint? _inventoryChange;
