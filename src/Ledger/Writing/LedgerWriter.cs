@@ -40,6 +40,9 @@ public sealed class LedgerWriter
     private readonly Stopwatch _sinceCheckpoint = Stopwatch.StartNew();
     private Task? _writing;
     private EntryRow[]? _writingRows;
+    private Task? _hashing;
+    private Task? _olderWriting;
+    private EntryRow[]? _olderRows;
     private long _size;
     private long _checkpointSize;
     private long _checkpointSequence;
@@ -139,16 +142,21 @@ public sealed class LedgerWriter
     /// Writes everything appended since the last commit, with the source positions and snapshots, in one atomic
     /// append: the entries' leaves are hashed, the tree grown, complete subtrees recorded, and a checkpoint signed when
     /// one is due or <paramref name="checkpoint"/> asks (and the log grew). With <paramref name="wait"/> false all of
-    /// that happens in the background while the caller goes on; the next commit waits for it first (so batches are
-    /// written in order and a failure surfaces there). A batch is durable only once it has finished:
+    /// that happens in the background while the caller goes on: the next batch's leaves are hashed while this one is
+    /// written, and the commit after that waits for this one (so at most two are in flight, batches are written in
+    /// order, and a failure surfaces there). A batch is durable only once it has finished:
     /// <see cref="CommittedSize"/> says how far that is.
     /// </summary>
     public void Commit(bool checkpoint = false, bool wait = true)
     {
-        WaitForStore();
+        WaitForOlder();
         var sign = (checkpoint || CheckpointDue) && _size > _checkpointSize;
         if (_rows.Count == 0 && _positions.Count == 0 && _snapshots.Count == 0 && !sign)
         {
+            if (wait)
+            {
+                WaitForStore();
+            }
             return;
         }
         var rows = _rows.ToArray();
@@ -169,54 +177,40 @@ public sealed class LedgerWriter
             _sinceCheckpoint.Restart();
         }
         var size = _size;
+        var sequence = sign ? _checkpointSequence++ : -1;
+        // Two batches may be in flight: this one's leaves are hashed (after the one before's, in tree order) while the
+        // one before is written to the store; the store takes them in order.
+        var storing = _writing;
+        var hashedBefore = _hashing;
+        var hashed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _hashing = hashed.Task;
+        _olderWriting = storing;
+        _olderRows = _writingRows;
         _writingRows = rows;
-        _writing = Task.Run(() =>
+        _writing = Task.Run(async () =>
         {
-            var subtrees = new List<SubtreeHash>();
-            Span<byte> leaf = stackalloc byte[MerkleHash.Size];
-            for (var i = 0; i < rows.Length; i++)
+            AppendBatch batch;
+            try
             {
-                var row = rows[i];
-                // While this row is rebuilt and hashed, later ones load step by step: the row four ahead, where the
-                // fragments of the one two ahead are kept, the fragments of the next (each step needs the one before).
-                if (i + 4 < rows.Length)
+                if (hashedBefore is not null)
                 {
-                    EntryTemplates.PrefetchRow(rows[i + 4]);
+                    await hashedBefore.ConfigureAwait(false);
                 }
-                if (i + 2 < rows.Length)
-                {
-                    EntryTemplates.PrefetchSlots(rows[i + 2], Fragments);
-                }
-                if (i + 1 < rows.Length)
-                {
-                    EntryTemplates.Prefetch(rows[i + 1], Fragments);
-                }
-                row.LeafTag = Leaf(row, leaf);
-                if (_tree.Append(leaf, SubtreeHeight) is { } completed)
-                {
-                    subtrees.Add(new SubtreeHash(row.Index + 1 - SubtreeSize, SubtreeHeight, completed));
-                }
+                batch = Hash(rows, fragments, positions, snapshots, size, sequence);
+                hashed.SetResult();
             }
-            var checkpoints = new List<StoredCheckpoint>();
+            catch (Exception e)
+            {
+                hashed.SetException(e);
+                throw;
+            }
+            if (storing is not null)
+            {
+                await storing.ConfigureAwait(false);
+            }
+            _store.Append(batch);
             if (sign)
             {
-                var text = new Checkpoint(Identity.Origin, _tree.Size, _tree.Root()).ToNoteText();
-                checkpoints.Add(new StoredCheckpoint(_checkpointSequence, _tree.Size, Encoding.UTF8.GetString(SignedNote.Sign(text, _signer))));
-            }
-            _store.Append(new AppendBatch
-            {
-                Entries = rows,
-                Fragments = fragments,
-                Subtrees = subtrees,
-                Positions = positions,
-                Checkpoints = checkpoints,
-                Snapshots = snapshots,
-                Size = size,
-                Frontier = _tree.Frontier,
-            });
-            if (sign)
-            {
-                _checkpointSequence++;
                 CheckpointsWritten++;
             }
             CommittedSize = size;
@@ -227,13 +221,77 @@ public sealed class LedgerWriter
         }
     }
 
-    /// <summary>Waits until the last commit is durable; rethrows what the store threw.</summary>
+    // The leaves of a batch hashed into the tree, its complete subtrees, and its checkpoint when one is signed.
+    private AppendBatch Hash(EntryRow[] rows, IReadOnlyList<Fragment> fragments, SourcePosition[] positions, StoredSnapshot[] snapshots, long size, long sequence)
+    {
+        var subtrees = new List<SubtreeHash>();
+        Span<byte> leaf = stackalloc byte[MerkleHash.Size];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var row = rows[i];
+            // While this row is rebuilt and hashed, later ones load step by step: the row four ahead, where the
+            // fragments of the one two ahead are kept, the fragments of the next (each step needs the one before).
+            if (i + 4 < rows.Length)
+            {
+                EntryTemplates.PrefetchRow(rows[i + 4]);
+            }
+            if (i + 2 < rows.Length)
+            {
+                EntryTemplates.PrefetchSlots(rows[i + 2], Fragments);
+            }
+            if (i + 1 < rows.Length)
+            {
+                EntryTemplates.Prefetch(rows[i + 1], Fragments);
+            }
+            row.LeafTag = Leaf(row, leaf);
+            if (_tree.Append(leaf, SubtreeHeight) is { } completed)
+            {
+                subtrees.Add(new SubtreeHash(row.Index + 1 - SubtreeSize, SubtreeHeight, completed));
+            }
+        }
+        var checkpoints = new List<StoredCheckpoint>();
+        if (sequence >= 0)
+        {
+            var text = new Checkpoint(Identity.Origin, _tree.Size, _tree.Root()).ToNoteText();
+            checkpoints.Add(new StoredCheckpoint(sequence, _tree.Size, Encoding.UTF8.GetString(SignedNote.Sign(text, _signer))));
+        }
+        return new AppendBatch
+        {
+            Entries = rows,
+            Fragments = fragments,
+            Subtrees = subtrees,
+            Positions = positions,
+            Checkpoints = checkpoints,
+            Snapshots = snapshots,
+            Size = size,
+            Frontier = _tree.Frontier,
+        };
+    }
+
+    /// <summary>Waits until every commit is durable; rethrows what the store threw.</summary>
     public void WaitForStore()
     {
+        WaitForOlder();
         var writing = _writing;
         var rows = _writingRows;
         _writing = null;
         _writingRows = null;
+        _hashing = null;
+        Finish(writing, rows);
+    }
+
+    // Waits for the batch before the newest (so that at most two are in flight) and hands its rows back.
+    private void WaitForOlder()
+    {
+        var writing = _olderWriting;
+        var rows = _olderRows;
+        _olderWriting = null;
+        _olderRows = null;
+        Finish(writing, rows);
+    }
+
+    private void Finish(Task? writing, EntryRow[]? rows)
+    {
         writing?.GetAwaiter().GetResult();
         if (rows is not null && OnRowsWritten is { } written && _store.CopiesAppendedRows)
         {

@@ -33,8 +33,16 @@ internal sealed class MemoryLedgerStore : ILedgerStore
     /// <summary>When set, the store keeps copies of the rows it is given and says so (the writer may then reuse them).</summary>
     public bool CopiesAppendedRows { get; init; }
 
+    /// <summary>Runs on the appending thread before each batch is taken (tests hold the writer there, or fail it).</summary>
+    public Action<AppendBatch>? BeforeAppend { get; set; }
+
+    /// <summary>The entry count of each batch appended, in the order they came.</summary>
+    public List<int> AppendedBatches { get; } = [];
+
     public void Append(AppendBatch batch)
     {
+        BeforeAppend?.Invoke(batch);
+        AppendedBatches.Add(batch.Entries.Count);
         _entries.AddRange(CopiesAppendedRows ? batch.Entries.Select(Copy) : batch.Entries);
         _fragments.AddRange(batch.Fragments);
         _subtrees.AddRange(batch.Subtrees);
