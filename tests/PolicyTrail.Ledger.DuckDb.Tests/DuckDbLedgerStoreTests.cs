@@ -297,6 +297,41 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
         Assert.Equal([80, null, 80], reread.ReadEntries(0, 3).Select(r => r.SrcPort));
     }
 
+    [Fact]
+    public void A_new_store_is_written_in_128_KiB_blocks_and_an_older_one_keeps_its_256_KiB()
+    {
+        WriteLog(3);
+        Assert.Equal(128L << 10, BlockSize(_file.Path));
+
+        using var older = new TempStore();
+        using (var connection = new DuckDBConnection($"Data Source={older.Path}"))
+        {
+            connection.Open();
+        }
+        using (var store = DuckDbLedgerStore.Open(older.Path))
+        {
+            store.Initialize(Identity);
+            store.Append(new AppendBatch
+            {
+                Entries = Enumerable.Range(0, 3).Select(i => new EntryRow { Index = i, Time = i, LeafTag = (uint)i }).ToArray(),
+                Size = 3,
+                Frontier = [new byte[32]],
+            });
+        }
+        Assert.Equal(256L << 10, BlockSize(older.Path));
+        using var reread = DuckDbLedgerStore.Open(older.Path, readOnly: true);
+        Assert.Equal([0L, 1, 2], reread.ReadEntries(0, 3).Select(r => r.Index));
+    }
+
+    private static long BlockSize(string path)
+    {
+        using var connection = new DuckDBConnection($"Data Source={path};ACCESS_MODE=READ_ONLY");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT block_size FROM pragma_database_size()";
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     // DuckDB's file header: a checksum, "DUCK", then the storage version (little-endian).
     private static ulong StorageVersion(string path)
     {
