@@ -193,6 +193,10 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             try
             {
                 connection.Open();
+                if (!readOnly)
+                {
+                    DuckDbAllocator.KeepFreedMemory();
+                }
                 var store = new DuckDbLedgerStore(full, readOnly, connection);
                 store.PrepareSchema();
                 return store;

@@ -323,6 +323,21 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
         Assert.Equal([0L, 1, 2], reread.ReadEntries(0, 3).Select(r => r.Index));
     }
 
+    [Fact]
+    public void A_writable_store_keeps_DuckDBs_freed_memory_instead_of_returning_it_every_second()
+    {
+        if (DuckDbAllocator.DecayMilliseconds("arenas.dirty_decay_ms") is null)
+        {
+            Assert.Skip("this DuckDB library has no jemalloc of its own (DuckDB builds it in on Linux only)");
+        }
+        using (DuckDbLedgerStore.Open(_file.Path))
+        {
+        }
+        Assert.Equal(-1, DuckDbAllocator.DecayMilliseconds("arenas.dirty_decay_ms"));
+        Assert.Equal(-1, DuckDbAllocator.DecayMilliseconds("arena.0.dirty_decay_ms"));
+        Assert.Equal(-1, DuckDbAllocator.DecayMilliseconds("arena.0.muzzy_decay_ms"));
+    }
+
     private static long BlockSize(string path)
     {
         using var connection = new DuckDBConnection($"Data Source={path};ACCESS_MODE=READ_ONLY");
