@@ -77,29 +77,35 @@ internal static class FlowDays
             Execute(connection, "DELETE FROM flow_days");
             Execute(connection, "DELETE FROM flow_days_skipped");
         }
-        var touched = new Dictionary<long, long>();
-        using (var command = connection.CreateCommand())
-        {
-            command.CommandText = Invariant($"SELECT event_time // {DayNanoseconds}, count(*) FROM entries WHERE idx >= $covered AND idx < $size AND event_time >= 0 GROUP BY ALL");
-            command.Parameters.Add(new DuckDBParameter("covered", covered));
-            command.Parameters.Add(new DuckDBParameter("size", size));
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                touched[reader.GetInt64(0)] = reader.GetInt64(1);
-            }
-        }
+        // The new entries per day, with an estimate of their groups (HyperLogLog: a pass without a hash table).
+        var touched = EntriesAndGroups(connection, Invariant($"idx >= {covered}"), size);
         if (touched.Count > 0)
         {
             var skipped = Skipped(connection).Where(d => touched.ContainsKey(d.Key)).ToDictionary();
             // Skipped days stay skipped until their entries have doubled since they were judged; then they are recounted
             // from all their entries and judged again. The other days' rows are merged with the new entries' counts (not
             // recounted: a busy day checkpointed every few minutes would be read again at each one).
-            var recount = skipped.Where(d => d.Value.Entries + touched[d.Key] >= 2 * d.Value.Judged).Select(d => d.Key).ToList();
+            var recount = skipped.Where(d => d.Value.Entries + touched[d.Key].Entries >= 2 * d.Value.Judged).Select(d => d.Key).ToList();
             var merge = touched.Keys.Where(d => !skipped.ContainsKey(d)).ToList();
             foreach (var (day, (entries, judged)) in skipped.Where(d => !recount.Contains(d.Key)))
             {
-                Execute(connection, Invariant($"UPDATE flow_days_skipped SET entries = {entries + touched[day]} WHERE day = {day}"));
+                Execute(connection, Invariant($"UPDATE flow_days_skipped SET entries = {entries + touched[day].Entries} WHERE day = {day}"));
+            }
+            // A day to judge whose estimated groups plainly would not shrink it is skipped without counting its groups
+            // (counting a day of millions of distinct flows is most of a checkpoint's work and memory): a day new to the
+            // summary by its new entries, a recounted one by all its entries. Near the line, the exact count decides.
+            var fresh = merge.Count > 0 ? merge.Except(DaysWithRows(connection, merge)).ToList() : [];
+            var estimated = fresh.Select(d => (Day: d, touched[d].Entries, touched[d].Groups))
+                .Concat(recount.Count > 0 ? EntriesAndGroups(connection, Invariant($"event_time // {DayNanoseconds} IN ({List(recount)})"), size).Select(d => (Day: d.Key, d.Value.Entries, d.Value.Groups)) : [])
+                .Where(d => PlainlyNotWorth(d.Entries, d.Groups, minShrink))
+                .ToList();
+            if (estimated.Count > 0)
+            {
+                var days = estimated.Select(d => d.Day).ToHashSet();
+                Execute(connection, $"DELETE FROM flow_days_skipped WHERE day IN ({List(days)})");
+                Execute(connection, "INSERT INTO flow_days_skipped VALUES " + string.Join(',', estimated.Select(d => Invariant($"({d.Day}, {d.Entries}, {d.Entries})"))));
+                merge.RemoveAll(days.Contains);
+                recount.RemoveAll(days.Contains);
             }
             var parts = new List<string>();
             if (merge.Count > 0)
@@ -130,6 +136,40 @@ internal static class FlowDays
         }
         Execute(connection, "DELETE FROM flow_days_state");
         Execute(connection, Invariant($"INSERT INTO flow_days_state VALUES ({size})"));
+    }
+
+    // Whether a day's estimated groups are more than 10 % above what would shrink it minShrink times (the estimate's error
+    // is a few percent).
+    private static bool PlainlyNotWorth(long entries, long groups, int minShrink) => groups * minShrink * 10 > entries * 11;
+
+    // Entries and estimated groups per day of the entries below size that match the condition.
+    private static Dictionary<long, (long Entries, long Groups)> EntriesAndGroups(DuckDBConnection connection, string condition, long size)
+    {
+        var days = new Dictionary<long, (long, long)>();
+        using var command = connection.CreateCommand();
+        command.CommandText = Invariant($"""
+            SELECT event_time // {DayNanoseconds}, count(*), approx_count_distinct(hash(template, src, dst, dst_port, ingress, egress))
+            FROM entries WHERE {condition} AND idx < {size} AND event_time >= 0 GROUP BY ALL
+            """);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            days[reader.GetInt64(0)] = (reader.GetInt64(1), reader.GetInt64(2));
+        }
+        return days;
+    }
+
+    private static HashSet<long> DaysWithRows(DuckDBConnection connection, IEnumerable<long> days)
+    {
+        var found = new HashSet<long>();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT DISTINCT day FROM flow_days WHERE day IN ({List(days)})";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            found.Add(reader.GetInt64(0));
+        }
+        return found;
     }
 
     /// <summary>The days read from the entries rather than the summary, with their entries counted and as last judged.</summary>

@@ -142,6 +142,26 @@ public sealed class FlowDaysTests : IDisposable
         Assert.Equal(100, store.FlowSummaryMismatches());
     }
 
+    [Fact]
+    public void Days_are_judged_exactly_near_the_line_and_plainly_distinct_ones_stay_skipped_when_recounted()
+    {
+        using var store = NewStore();
+        var first = Start / Day;
+        // Exactly four entries a group (400 in 100) is summarized; one group more (400 in 101) is not.
+        AppendRows(store, checkpoint: true, Enumerable.Range(0, 400).Select(i => (Start + i * 1_000_000_000L, 1000 + (i % 100))));
+        AppendRows(store, checkpoint: true, Enumerable.Range(0, 400).Select(i => (Start + Day + i * 1_000_000_000L, 1000 + (i % 101))));
+        Assert.Equal([first + 1], FlowDays.Skipped(Connection(store)).Keys);
+        Assert.Equal((400L, 400L), FlowDays.Skipped(Connection(store))[first + 1]);
+
+        // A day of 5,000 distinct flows, then 5,000 more: judged again at the doubling, and still left to the entries.
+        AppendRows(store, checkpoint: true, Enumerable.Range(0, 5000).Select(i => (Start + 2 * Day + i * 1_000_000L, 2000 + i)));
+        Assert.Equal((5000L, 5000L), FlowDays.Skipped(Connection(store))[first + 2]);
+        AppendRows(store, checkpoint: true, Enumerable.Range(0, 5000).Select(i => (Start + 2 * Day + 10_000_000_000L + i * 1_000_000L, 9000 + i)));
+        Assert.Equal((10000L, 10000L), FlowDays.Skipped(Connection(store))[first + 2]);
+        Assert.Equal(0, store.FlowSummaryMismatches());
+        CompareManyQueries(store, rounds: 100);
+    }
+
     [Theory]
     [InlineData(null, null, 0L, null)]
     [InlineData(0L, Day, 0L, 1L)]
