@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using DuckDB.NET.Data;
@@ -6,22 +7,26 @@ namespace PolicyTrail.Ledger.DuckDb;
 
 /// <summary>
 /// DuckDB's own allocator (the jemalloc built into its Linux library, behind <c>duckdb_je_mallctl</c>). DuckDB sets it to
-/// hand memory it freed back to the system after a second (<c>dirty_decay_ms:1000</c>): a writer frees and allocates its
-/// column buffers at every commit and checkpoint, so the same memory went back and was faulted in again, page by page,
-/// all run long. A writer keeps it instead (<see cref="KeepFreedMemory"/>): what DuckDB holds is bounded by its buffer
-/// pool's limit, and the process's peak does not change (docs/PERFORMANCE.md, session 11).
+/// hand memory it freed back to the system after about a second (<c>dirty_decay_ms:1000</c>): a writer frees and
+/// allocates its column buffers at every commit and checkpoint, so the same memory went back and was faulted in again,
+/// page by page, all run long. A writer keeps freed memory for <see cref="WriterDecayMilliseconds"/> instead
+/// (<see cref="KeepFreedMemory"/>). Never returning it (<c>-1</c>) was as fast but raised a 10M-flow ingest's peak by
+/// ~150 MB; five seconds kept the peak and took 38 % fewer page faults than one (docs/PERFORMANCE.md, session 11).
 /// </summary>
 internal static unsafe class DuckDbAllocator
 {
+    /// <summary>How long a writer's process keeps memory DuckDB freed before handing it back to the system.</summary>
+    public const long WriterDecayMilliseconds = 5_000;
+
     private static readonly Lazy<bool> Kept = new(Keep);
 
     /// <summary>
-    /// Stops DuckDB's allocator from returning freed memory to the system, once per process; false where DuckDB's library
-    /// has no such allocator (then nothing changes).
+    /// Has DuckDB's allocator keep freed memory for <see cref="WriterDecayMilliseconds"/>, once per process; false where
+    /// DuckDB's library has no such allocator (then nothing changes).
     /// </summary>
     public static bool KeepFreedMemory() => Kept.Value;
 
-    /// <summary>A decay time of an allocator setting (<c>-1</c>: never), or null where there is none.</summary>
+    /// <summary>A decay time of an allocator setting (milliseconds, <c>-1</c>: never), or null where there is none.</summary>
     internal static long? DecayMilliseconds(string setting)
     {
         var mallctl = Mallctl();
@@ -51,16 +56,16 @@ internal static unsafe class DuckDbAllocator
             return false;
         }
         var ok = true;
-        long never = -1;
+        var decay = WriterDecayMilliseconds;
         // Arenas made from now on, then each one there is.
         foreach (var setting in (string[])["arenas.dirty_decay_ms", "arenas.muzzy_decay_ms"])
         {
-            ok &= Call(mallctl, setting, null, null, &never, sizeof(long)) == 0;
+            ok &= Call(mallctl, setting, null, null, &decay, sizeof(long)) == 0;
         }
         for (var i = 0u; i < arenas; i++)
         {
-            ok &= Call(mallctl, $"arena.{i}.dirty_decay_ms", null, null, &never, sizeof(long)) == 0;
-            ok &= Call(mallctl, $"arena.{i}.muzzy_decay_ms", null, null, &never, sizeof(long)) == 0;
+            ok &= Call(mallctl, string.Create(CultureInfo.InvariantCulture, $"arena.{i}.dirty_decay_ms"), null, null, &decay, sizeof(long)) == 0;
+            ok &= Call(mallctl, string.Create(CultureInfo.InvariantCulture, $"arena.{i}.muzzy_decay_ms"), null, null, &decay, sizeof(long)) == 0;
         }
         return ok;
     }

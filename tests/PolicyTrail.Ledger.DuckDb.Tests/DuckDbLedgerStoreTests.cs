@@ -324,7 +324,7 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
     }
 
     [Fact]
-    public void A_writable_store_keeps_DuckDBs_freed_memory_instead_of_returning_it_every_second()
+    public void A_writable_store_keeps_DuckDBs_freed_memory_for_seconds_instead_of_returning_it_every_second()
     {
         if (DuckDbAllocator.DecayMilliseconds("arenas.dirty_decay_ms") is null)
         {
@@ -333,9 +333,9 @@ public sealed class DuckDbLedgerStoreTests : IDisposable
         using (DuckDbLedgerStore.Open(_file.Path))
         {
         }
-        Assert.Equal(-1, DuckDbAllocator.DecayMilliseconds("arenas.dirty_decay_ms"));
-        Assert.Equal(-1, DuckDbAllocator.DecayMilliseconds("arena.0.dirty_decay_ms"));
-        Assert.Equal(-1, DuckDbAllocator.DecayMilliseconds("arena.0.muzzy_decay_ms"));
+        Assert.Equal(DuckDbAllocator.WriterDecayMilliseconds, DuckDbAllocator.DecayMilliseconds("arenas.dirty_decay_ms"));
+        Assert.Equal(DuckDbAllocator.WriterDecayMilliseconds, DuckDbAllocator.DecayMilliseconds("arena.0.dirty_decay_ms"));
+        Assert.Equal(DuckDbAllocator.WriterDecayMilliseconds, DuckDbAllocator.DecayMilliseconds("arena.0.muzzy_decay_ms"));
     }
 
     private static long BlockSize(string path)
