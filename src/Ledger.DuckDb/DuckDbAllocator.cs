@@ -9,7 +9,7 @@ namespace PolicyTrail.Ledger.DuckDb;
 /// DuckDB's own allocator (the jemalloc built into its Linux library, behind <c>duckdb_je_mallctl</c>). DuckDB sets it to
 /// hand memory it freed back to the system after about a second (<c>dirty_decay_ms:1000</c>): a writer frees and
 /// allocates its column buffers at every commit and checkpoint, so the same memory went back and was faulted in again,
-/// page by page, all run long. A writer keeps freed memory for <see cref="WriterDecayMilliseconds"/> instead
+/// page by page, all run long. An ingest keeps freed memory for <see cref="WriterDecayMilliseconds"/> instead
 /// (<see cref="KeepFreedMemory"/>). Never returning it (<c>-1</c>) was as fast but raised a 10M-flow ingest's peak by
 /// ~150 MB; five seconds kept the peak and took 38 % fewer page faults than one (docs/PERFORMANCE.md, session 11).
 /// </summary>
@@ -62,10 +62,11 @@ internal static unsafe class DuckDbAllocator
         {
             ok &= Call(mallctl, setting, null, null, &decay, sizeof(long)) == 0;
         }
+        // An arena not made yet refuses the call, and will take the defaults just set.
         for (var i = 0u; i < arenas; i++)
         {
-            ok &= Call(mallctl, string.Create(CultureInfo.InvariantCulture, $"arena.{i}.dirty_decay_ms"), null, null, &decay, sizeof(long)) == 0;
-            ok &= Call(mallctl, string.Create(CultureInfo.InvariantCulture, $"arena.{i}.muzzy_decay_ms"), null, null, &decay, sizeof(long)) == 0;
+            Call(mallctl, string.Create(CultureInfo.InvariantCulture, $"arena.{i}.dirty_decay_ms"), null, null, &decay, sizeof(long));
+            Call(mallctl, string.Create(CultureInfo.InvariantCulture, $"arena.{i}.muzzy_decay_ms"), null, null, &decay, sizeof(long));
         }
         return ok;
     }

@@ -193,10 +193,6 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             try
             {
                 connection.Open();
-                if (!readOnly)
-                {
-                    DuckDbAllocator.KeepFreedMemory();
-                }
                 var store = new DuckDbLedgerStore(full, readOnly, connection);
                 store.PrepareSchema();
                 return store;
@@ -224,6 +220,15 @@ public sealed class DuckDbLedgerStore : ILedgerStore
             throw;
         }
     }
+
+    /// <summary>
+    /// For a process that appends flows (narrow rows, many small commits): DuckDB keeps the memory it frees for
+    /// <see cref="DuckDbAllocator.WriterDecayMilliseconds"/> instead of returning it after a second and faulting it in
+    /// again (see <see cref="DuckDbAllocator"/>). Process-wide; false where DuckDB's library has no allocator of its own.
+    /// Not for the watch replay: its 1.5 KB bodies make DuckDB free and allocate far more, and the memory kept raised its
+    /// peak RSS by hundreds of MB.
+    /// </summary>
+    public static bool KeepFreedMemory() => DuckDbAllocator.KeepFreedMemory();
 
     /// <summary>Writes everything in DuckDB's write-ahead log into the database file (DuckDB also does this by itself).</summary>
     public void Checkpoint()

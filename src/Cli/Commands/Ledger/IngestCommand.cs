@@ -94,6 +94,7 @@ internal sealed class IngestCommand(Terminal terminal) : Command<IngestSettings>
             var s = version.Snapshot;
             terminal.Error.WriteLine($"cluster {version.Name}: {s.Pods.Count} pods, {s.NetworkPolicies.Count} networkpolicies, taken at {version.TakenAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}");
         }
+        DuckDbLedgerStore.KeepFreedMemory();
         using var session = LedgerSession.Open(settings.Store, settings.Key, new CheckpointPolicy
         {
             EveryEntries = settings.CheckpointEvery,
