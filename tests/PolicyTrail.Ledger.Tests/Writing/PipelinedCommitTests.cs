@@ -11,27 +11,21 @@ namespace PolicyTrail.Ledger.Tests.Writing;
 /// rely on: batches reach the store in order, two at most are in flight, a waiting commit returns only when everything
 /// is durable (even when it has nothing new to write), and a failed write stops every batch after it.
 /// </summary>
-public sealed class PipelinedCommitTests
+public sealed class PipelinedCommitTests : IDisposable
 {
     private static readonly (string Signer, string Verifier) Keys = NoteKeys.Generate("test");
     private static readonly TimeSpan Blocked = TimeSpan.FromMilliseconds(200);
+    private readonly NoteSigner _signer = NoteSigner.FromKey(Keys.Signer);
+
+    public void Dispose() => _signer.Dispose();
 
     [Fact]
     public async Task A_waiting_commit_with_nothing_new_still_waits_for_the_batches_in_flight()
     {
-        var store = new MemoryLedgerStore();
         using var gate = new ManualResetEventSlim(false);
         // The second batch is held in the store; the first goes through.
-        store.BeforeAppend = batch =>
-        {
-            if (batch.Size == 5)
-            {
-                gate.Wait(TestContext.Current.CancellationToken);
-            }
-        };
-        using var signer = NoteSigner.FromKey(Keys.Signer);
-        var writer = LedgerWriter.Open(store, signer, "example.com/pipeline", Manual);
-        var template = GapEntries.Template(writer);
+        var store = Holding(size: 5, gate);
+        var (writer, template) = Open(store);
         AppendGaps(writer, template, 3);
         writer.Commit(checkpoint: true, wait: false);
         AppendGaps(writer, template, 2);
@@ -51,18 +45,9 @@ public sealed class PipelinedCommitTests
     [Fact]
     public async Task Batches_reach_the_store_in_order_and_a_third_commit_waits_for_the_first()
     {
-        var store = new MemoryLedgerStore();
         using var gate = new ManualResetEventSlim(false);
-        store.BeforeAppend = batch =>
-        {
-            if (batch.Size == 1)
-            {
-                gate.Wait(TestContext.Current.CancellationToken);
-            }
-        };
-        using var signer = NoteSigner.FromKey(Keys.Signer);
-        var writer = LedgerWriter.Open(store, signer, "example.com/pipeline", Manual);
-        var template = GapEntries.Template(writer);
+        var store = Holding(size: 1, gate);
+        var (writer, template) = Open(store);
         AppendGaps(writer, template, 1);
         writer.Commit(wait: false);
         AppendGaps(writer, template, 2);
@@ -93,9 +78,7 @@ public sealed class PipelinedCommitTests
                 throw new IOException("disk full");
             }
         };
-        using var signer = NoteSigner.FromKey(Keys.Signer);
-        var writer = LedgerWriter.Open(store, signer, "example.com/pipeline", Manual);
-        var template = GapEntries.Template(writer);
+        var (writer, template) = Open(store);
         AppendGaps(writer, template, 2);
         writer.Commit(wait: false);
         AppendGaps(writer, template, 1);
@@ -107,6 +90,18 @@ public sealed class PipelinedCommitTests
         Assert.Equal(0, writer.CommittedSize);
     }
 
+    // A store that holds the batch ending at this size until the gate opens.
+    private static MemoryLedgerStore Holding(long size, ManualResetEventSlim gate) => new()
+    {
+        BeforeAppend = batch =>
+        {
+            if (batch.Size == size)
+            {
+                gate.Wait(TestContext.Current.CancellationToken);
+            }
+        },
+    };
+
     // Whether the task finishes within a while (a commit that should be held must not).
     private static async Task<bool> Finishes(Task task)
     {
@@ -114,7 +109,12 @@ public sealed class PipelinedCommitTests
         return task.IsCompleted;
     }
 
-    private static CheckpointPolicy Manual => new() { EveryEntries = 0, Every = TimeSpan.Zero };
+    // A writer that signs only when asked, and the template of its gap entries.
+    private (LedgerWriter Writer, uint Template) Open(MemoryLedgerStore store)
+    {
+        var writer = LedgerWriter.Open(store, _signer, "example.com/pipeline", new CheckpointPolicy { EveryEntries = 0, Every = TimeSpan.Zero });
+        return (writer, GapEntries.Template(writer));
+    }
 
     private static void AppendGaps(LedgerWriter writer, uint template, int count)
     {
