@@ -69,6 +69,9 @@ public static class ChangeReplay
             }
         }
         recorder.ReadingFrom(key, fingerprint);
+        // A batch of change entries holds ~100 MB of bodies and the reading thread is the bound: overlapping commits
+        // would hold a third batch for nothing.
+        writer.OverlapCommits = false;
         var changes = recorder.Changes;
         var gaps = recorder.Gaps;
         long lines = 0, skipped = 0, rejected = 0, lastTime = 0;

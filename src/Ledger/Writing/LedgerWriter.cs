@@ -108,6 +108,13 @@ public sealed class LedgerWriter
     /// </summary>
     public Action<EntryRow[]>? OnRowsWritten { get; set; }
 
+    /// <summary>
+    /// Whether a commit's leaves may be hashed while the commit before is still being written (the default). Off, each
+    /// commit first waits for the one before, so one batch fewer is held: for large rows whose producer, not the
+    /// writer, is the bound (replaying watch events).
+    /// </summary>
+    public bool OverlapCommits { get; set; } = true;
+
     /// <summary>Entries not yet committed.</summary>
     public int Pending => _rows.Count;
 
@@ -149,7 +156,14 @@ public sealed class LedgerWriter
     /// </summary>
     public void Commit(bool checkpoint = false, bool wait = true)
     {
-        WaitForOlder();
+        if (OverlapCommits)
+        {
+            WaitForOlder();
+        }
+        else
+        {
+            WaitForStore();
+        }
         var sign = (checkpoint || CheckpointDue) && _size > _checkpointSize;
         if (_rows.Count == 0 && _positions.Count == 0 && _snapshots.Count == 0 && !sign)
         {

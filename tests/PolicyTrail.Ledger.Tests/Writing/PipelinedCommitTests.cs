@@ -68,6 +68,26 @@ public sealed class PipelinedCommitTests : IDisposable
     }
 
     [Fact]
+    public async Task Without_overlap_a_commit_waits_for_the_one_before()
+    {
+        using var gate = new ManualResetEventSlim(false);
+        var store = Holding(size: 1, gate);
+        var (writer, template) = Open(store);
+        writer.OverlapCommits = false;
+        AppendGaps(writer, template, 1);
+        writer.Commit(wait: false);
+        AppendGaps(writer, template, 2);
+        var second = Task.Run(() => writer.Commit(wait: false), TestContext.Current.CancellationToken);
+        Assert.False(await Finishes(second), "a second batch went in flight before the first was durable");
+
+        gate.Set();
+        await second;
+        writer.WaitForStore();
+        Assert.Equal([1, 2], store.AppendedBatches);
+        Assert.Equal(3, writer.CommittedSize);
+    }
+
+    [Fact]
     public void A_failed_write_surfaces_at_a_later_commit_and_nothing_after_it_is_written()
     {
         var store = new MemoryLedgerStore();
