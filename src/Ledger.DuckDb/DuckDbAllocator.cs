@@ -36,10 +36,7 @@ internal static unsafe class DuckDbAllocator
         }
         long value = 0;
         nuint length = sizeof(long);
-        fixed (byte* name = Encoding.ASCII.GetBytes(setting + "\0"))
-        {
-            return mallctl(name, &value, &length, null, 0) == 0 ? value : null;
-        }
+        return Call(mallctl, setting, &value, &length, null, 0) == 0 ? value : null;
     }
 
     private static bool Keep()

@@ -95,10 +95,16 @@ internal static class FlowDays
             // (counting a day of millions of distinct flows is most of a checkpoint's work and memory): a day new to the
             // summary by its new entries, a recounted one by all its entries. Near the line, the exact count decides.
             var fresh = merge.Count > 0 ? merge.Except(DaysWithRows(connection, merge)).ToList() : [];
-            var estimated = fresh.Select(d => (Day: d, touched[d].Entries, touched[d].Groups))
-                .Concat(recount.Count > 0 ? EntriesAndGroups(connection, Invariant($"event_time // {DayNanoseconds} IN ({List(recount)})"), size).Select(d => (Day: d.Key, d.Value.Entries, d.Value.Groups)) : [])
-                .Where(d => PlainlyNotWorth(d.Entries, d.Groups, minShrink))
-                .ToList();
+            var judging = fresh.ToDictionary(d => d, d => touched[d]);
+            if (recount.Count > 0)
+            {
+                foreach (var (day, counts) in EntriesAndGroups(connection, Invariant($"event_time // {DayNanoseconds} IN ({List(recount)})"), size))
+                {
+                    judging[day] = counts;
+                }
+            }
+            var estimated = judging.Where(d => PlainlyNotWorth(d.Value.Entries, d.Value.Groups, minShrink))
+                .Select(d => (Day: d.Key, d.Value.Entries)).ToList();
             if (estimated.Count > 0)
             {
                 var days = estimated.Select(d => d.Day).ToHashSet();
